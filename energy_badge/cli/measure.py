@@ -1,0 +1,283 @@
+"""``energy-badge measure``: measure a model on its task's canonical workload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from energy_badge.workload import TASKS
+
+
+@click.command()
+@click.argument("model")
+@click.option(
+    "--task", required=True, type=click.Choice(TASKS), help="The task whose canonical workload to run."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Result file [default: energy-results/<model>--<task>--<time>.json].",
+)
+@click.option("--revision", help="Hub branch, tag or commit; resolved to a commit sha and recorded.")
+@click.option(
+    "--no-energy",
+    is_flag=True,
+    help="Performance only, no energy meter (works on CPU; result is non-canonical).",
+)
+@click.option(
+    "--queries", type=click.IntRange(min=1), help="Run only the first N queries (smoke run; non-canonical)."
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(["float32", "float16", "bfloat16"]),
+    help="Override the task's dtype (non-canonical).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Batch size; anything but 1 is non-canonical.",
+)
+@click.option(
+    "--device", help="torch device [default: cuda:<gpu-index>, or cpu with --no-energy and no CUDA]."
+)
+@click.option(
+    "--gpu-index", type=click.IntRange(min=0), default=0, show_default=True, help="GPU to run on and meter."
+)
+@click.option(
+    "--min-repetitions",
+    type=click.IntRange(1, 10),
+    default=3,
+    show_default=True,
+    help="Repetitions of the whole workload, at least.",
+)
+@click.option(
+    "--max-repetitions",
+    type=click.IntRange(1, 10),
+    default=10,
+    show_default=True,
+    help="Repetitions, at most.",
+)
+@click.option(
+    "--target-ci",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Stop once the 95% interval's half-width is at most this percent of the mean.",
+)
+@click.option(
+    "--min-window",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds a repetition must last; shorter workloads are looped and normalised per query.",
+)
+@click.option(
+    "--idle-seconds",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds of idle-power sampling before the run (recorded, not subtracted).",
+)
+@click.option(
+    "--allow-shared-gpu",
+    is_flag=True,
+    help="Measure even if other processes use the GPU (recorded; non-canonical if any did).",
+)
+@click.option(
+    "--trust-remote-code", is_flag=True, help="Allow the model's own Python code to run (recorded)."
+)
+@click.option("--allow-pickle", is_flag=True, help="Allow pickle-based weight files (.bin/.pt) (recorded).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="How to print the summary.",
+)
+def measure(
+    model: str,
+    task: str,
+    output: str | None,
+    revision: str | None,
+    no_energy: bool,
+    queries: int | None,
+    dtype: str | None,
+    batch_size: int,
+    device: str | None,
+    gpu_index: int,
+    min_repetitions: int,
+    max_repetitions: int,
+    target_ci: float,
+    min_window: float,
+    idle_seconds: float,
+    allow_shared_gpu: bool,
+    trust_remote_code: bool,
+    allow_pickle: bool,
+    fmt: str,
+) -> None:
+    """Measure MODEL (a Hub id like org/name, or a local folder) on TASK's canonical workload.
+
+    The headline is GPU energy in Wh per 1000 queries, with its 95% interval over repetitions
+    of the whole workload (Zeus, NVML energy counter). The result file is validated before it is
+    written; a failed run writes nothing.
+    """
+    from energy_badge.errors import UsageError
+    from energy_badge.measure import MeasureOptions, measure_model
+    from energy_badge.result import default_output_path, write_result
+
+    if min_repetitions > max_repetitions:
+        raise UsageError("--min-repetitions cannot exceed --max-repetitions")
+    _quiet_libraries()
+    options = MeasureOptions(
+        revision=revision,
+        dtype=dtype,
+        batch_size=batch_size,
+        queries=queries,
+        device=device,
+        energy=not no_energy,
+        min_repetitions=min_repetitions,
+        max_repetitions=max_repetitions,
+        target_ci_rel=target_ci / 100.0,
+        min_window_s=min_window,
+        idle_seconds=idle_seconds,
+        gpu_index=gpu_index,
+        allow_shared_gpu=allow_shared_gpu,
+        trust_remote_code=trust_remote_code,
+        allow_pickle=allow_pickle,
+    )
+    with _Progress(quiet=fmt == "json") as progress:
+        result = measure_model(model, task, options, on_event=progress.event)
+    path = write_result(result, output or default_output_path(result.model_id, task, result.created_at))
+    if fmt == "json":
+        click.echo(result.to_json(), nl=False)
+    else:
+        print_summary(result.data)
+    click.echo(f"result written to {path}", err=fmt == "json")
+
+
+def _quiet_libraries() -> None:
+    """Keep transformers' own progress bars and load reports off the terminal: ours is the one shown."""
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+class _Progress:
+    """A rich progress display fed by ``measure_model``'s events (stderr, so stdout stays clean)."""
+
+    def __init__(self, quiet: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            disable=quiet,
+            transient=False,
+        )
+        self.quiet = quiet
+        self.current: Any = None
+
+    def __enter__(self) -> _Progress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def event(self, kind: str, details: dict[str, Any]) -> None:
+        if kind == "stage" and not self.quiet:
+            self.progress.console.print(f"[dim]·[/dim] {details['message']}")
+        elif kind == "phase":
+            self.current = self.progress.add_task(
+                f"{details['name']}: repetitions", total=details["max_repetitions"]
+            )
+        elif kind == "repetition" and self.current is not None:
+            rep, stats = details["repetition"], details["stats"]
+            text = f"{details['phase']}: repetition {rep.index}"
+            if rep.gpu_energy_j is not None:
+                text += f", {rep.wh_per_1k:.4g} Wh/1k"
+            if stats is not None and stats.relative_half_width is not None:
+                text += f" (±{100 * stats.relative_half_width:.2g}%)"
+            self.progress.update(self.current, advance=1, description=text)
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def print_summary(data: dict) -> None:
+    """Print a result's summary table (used by ``measure``)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{data['model']['id']} · {data['task']} · workload {data['workload']['version']}",
+        show_header=False,
+    )
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    gpu = data["energy"]["gpu"]
+    if gpu is not None:
+        interval = (
+            f"  (95% CI {_fmt(gpu['ci95_low'])} – {_fmt(gpu['ci95_high'])}, n={gpu['n']})"
+            if gpu["ci95_low"] is not None
+            else f"  (n={gpu['n']})"
+        )
+        table.add_row("GPU energy", f"[bold]{_fmt(gpu['mean'])} Wh per 1000 queries[/bold]{interval}")
+    else:
+        table.add_row("GPU energy", "not measured (performance only)")
+    for key, label in (
+        ("prefill_gpu", "  prefill"),
+        ("decode_gpu", "  decode"),
+        ("cpu", "CPU energy"),
+        ("dram", "DRAM energy"),
+    ):
+        stats = data["energy"].get(key)
+        if stats is not None:
+            table.add_row(label, f"{_fmt(stats['mean'])} Wh per 1000 queries")
+    idle = data["measurement"]["idle"]
+    if idle and idle.get("gpu_power_w") is not None:
+        table.add_row("idle GPU power", f"{idle['gpu_power_w']:.1f} W (recorded, not subtracted)")
+    perf = data["performance"]
+    lat = perf["latency_ms"]
+    table.add_row(
+        "throughput",
+        f"{perf['queries_per_s']:.2f} queries/s"
+        + (f", {perf['tokens_per_s']:.1f} generated tokens/s" if perf["tokens_per_s"] else ""),
+    )
+    table.add_row(
+        f"latency per {lat['per']}",
+        f"p50 {lat['p50']:.2f} ms · p95 {lat['p95']:.2f} ms · p99 {lat['p99']:.2f} ms",
+    )
+    reps = data["measurement"]["repetitions"]
+    table.add_row(
+        "repetitions",
+        f"{len(reps)} ({data['measurement']['stopped_because'].replace('_', ' ')}), "
+        f"{reps[0]['passes']} pass(es) of {data['workload']['queries']} queries each",
+    )
+    hw = data["hardware"]
+    table.add_row(
+        "hardware", ", ".join(g["name"] for g in hw["gpus"]) or f"{hw['device']} ({hw['cpu']['model']})"
+    )
+    model = data["model"]
+    table.add_row(
+        "model",
+        f"{model['architecture']}, {model['parameters']:,} parameters, {model['dtype']}"
+        + (f", revision {model['revision'][:12]}" if model["revision"] else ""),
+    )
+    table.add_row(
+        "canonical", "yes" if data["canonical"] else "no: " + "; ".join(data["non_canonical_reasons"])
+    )
+    Console().print(table)

@@ -1,0 +1,554 @@
+"""The rating stage: stars for a result against a rating table.
+
+A rating table (``schemas/rating-table.schema.json``) holds, per task and hardware class, four
+ascending cut points in Wh per 1000 queries. 5 stars is the least energy::
+
+    value < c1 -> 5     c1 <= value < c2 -> 4     c2 <= value < c3 -> 3
+    c3 <= value < c4 -> 2     value >= c4 -> 1
+
+:func:`calibrate` computes cut points from a population of canonical results. The default method
+cuts [population min, max] into five equal bands on a *log* scale: energies within a task span
+orders of magnitude, and equal bands on a linear scale (the AI Energy Score's method) put nearly
+every model in the lowest band. ``linear`` (the AI Energy Score's way) and ``quantile`` (the 20,
+40, 60 and 80 % quantiles) are also offered.
+
+A result is never rated by guesswork: a non-canonical result, a result without a GPU energy
+measurement, or one whose task or hardware class has no table entry gets ``stars=None`` and the
+reason in ``unrated_reason``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from energy_badge.errors import InputError, InvalidFileError, UsageError
+
+UNIT = "Wh per 1000 queries"
+METHODS = ("log", "linear", "quantile")
+DEFAULT_METHOD = "log"
+MIN_POPULATION = 10
+QUANTILES = (0.2, 0.4, 0.6, 0.8)
+TABLE_SCHEMA = "rating-table.schema.json"
+TABLE_SCHEMA_VERSION = "1.0"
+
+
+# --------------------------------------------------------------------------------------------
+# Tables: load and check
+
+
+def shipped_tables() -> list[Path]:
+    """Return the paths of the rating tables shipped in the package, sorted by file name."""
+    folder = resources.files("energy_badge").joinpath("data").joinpath("rating_tables")
+    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".json"))
+
+
+def table_errors(table: Any) -> list[str]:
+    """Check a table against its schema and the rules a schema cannot say.
+
+    Beyond the schema: cut points strictly ascending and inside [population min, max]; min below
+    max; at most one entry per (task, hardware class, workload version); ``model_ids`` as many
+    as ``n``.
+
+    Args:
+        table: the parsed JSON document.
+
+    Returns:
+        One ``"<json path>: <message>"`` string per problem; empty when the table is valid.
+    """
+    from energy_badge.result import schema_errors
+
+    errors = schema_errors(table, TABLE_SCHEMA)
+    if errors:
+        return errors
+    seen: dict[tuple[str, str, str | None], int] = {}
+    for i, entry in enumerate(table["entries"]):
+        path = f"$.entries[{i}]"
+        cuts = entry["cut_points"]
+        pop = entry["population"]
+        if any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)):
+            errors.append(f"{path}.cut_points: must be strictly ascending, got {cuts}")
+        if pop["min"] >= pop["max"]:
+            errors.append(f"{path}.population: min {pop['min']} must be below max {pop['max']}")
+        elif cuts[0] < pop["min"] or cuts[-1] > pop["max"]:
+            errors.append(
+                f"{path}.cut_points: must lie within the population range [{pop['min']}, {pop['max']}]"
+            )
+        if "model_ids" in pop and len(pop["model_ids"]) != pop["n"]:
+            errors.append(f"{path}.population.model_ids: {len(pop['model_ids'])} ids for n = {pop['n']}")
+        key = (entry["task"], entry["hardware_class"], entry.get("workload_version"))
+        if key in seen:
+            errors.append(f"{path}: duplicates $.entries[{seen[key]}] ({_describe_key(key)})")
+        else:
+            seen[key] = i
+    return errors
+
+
+def _describe_key(key: tuple[str, str, str | None]) -> str:
+    task, hardware, workload = key
+    return f"{task} on {hardware}" + (f", workload {workload}" if workload else "")
+
+
+def validate_table(table: Any, *, source: str = "rating table") -> dict:
+    """Return ``table`` if it is a valid rating table.
+
+    Raises:
+        InvalidFileError: naming the JSON path of the first problem; ``errors`` lists all.
+    """
+    errors = table_errors(table)
+    if errors:
+        raise InvalidFileError(f"{source} is not a valid rating table: {errors[0]}", errors)
+    return table
+
+
+def load_table(path: str | os.PathLike[str] | None = None) -> dict:
+    """Read and validate a rating table.
+
+    Args:
+        path: a table file; None for the newest shipped table (latest ``created`` date, then
+            highest ``table_version``).
+
+    Returns:
+        The table as a dict.
+
+    Raises:
+        InvalidFileError: the file is missing, not JSON, or not a valid table (the message names
+            the JSON path).
+    """
+    if path is None:
+        tables = [load_table(p) for p in shipped_tables()]
+        if not tables:
+            raise InvalidFileError("no rating table is shipped with energy-badge")
+        return max(tables, key=lambda t: (t["created"], _version_key(t["table_version"])))
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as err:
+        raise InvalidFileError(f"{path}: cannot read: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:
+        raise InvalidFileError(f"{path}: not UTF-8 text") from err
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidFileError(
+            f"{path}: not JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from err
+    return validate_table(data, source=str(path))
+
+
+def _version_key(version: str) -> tuple:
+    parts = version.replace("-", ".").replace("+", ".").split(".")
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+def write_table(table: dict, path: str | os.PathLike[str]) -> Path:
+    """Validate a table, then write it as indented JSON.
+
+    Raises:
+        InvalidFileError: the table is not valid; nothing is written.
+    """
+    validate_table(table)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(table, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def find_entry(
+    table: dict, task: str, hardware_class: str, workload_version: str | None = None
+) -> dict | None:
+    """Return the table entry for a task and hardware class, or None.
+
+    An entry pinned to a workload version matches only that version and is preferred over an
+    unpinned entry for the same task and hardware class.
+    """
+    unpinned = None
+    for entry in table["entries"]:
+        if entry["task"] != task or entry["hardware_class"] != hardware_class:
+            continue
+        pinned = entry.get("workload_version")
+        if pinned is None:
+            unpinned = entry
+        elif pinned == workload_version:
+            return entry
+    return unpinned
+
+
+# --------------------------------------------------------------------------------------------
+# Stars
+
+
+def stars_for(value: float, cut_points: Sequence[float]) -> int:
+    """Return the stars (1-5) of an energy value: below c1 is 5, at or above c4 is 1."""
+    return 5 - bisect.bisect_right(list(cut_points), value)
+
+
+def _scale(value: float, method: str) -> float:
+    return math.log(value) if method != "linear" else value
+
+
+def position(value: float, entry: dict, method: str) -> float:
+    """Where ``value`` sits along the entry's scale: 0 at the population min, 1 at its max.
+
+    The five star bands each take a fifth of the scale (band k, counted from the least energy,
+    spans k/5 to (k+1)/5), and within a band the value is interpolated on the table's scale (log
+    for ``log`` and ``quantile`` tables, linear for ``linear``). Values outside the population
+    range extrapolate the outer bands, so they fall below 0 or above 1.
+    """
+    if value <= 0 and method != "linear":
+        return -math.inf
+    pop = entry["population"]
+    edges = [pop["min"], *entry["cut_points"], pop["max"]]
+    band = min(max(bisect.bisect_right(edges, value) - 1, 0), 4)
+    low, high = _scale(edges[band], method), _scale(edges[band + 1], method)
+    return (band + (_scale(value, method) - low) / (high - low)) / 5
+
+
+@dataclass(frozen=True)
+class Rating:
+    """The stars of one result against one rating table.
+
+    Attributes:
+        stars: 1-5, or None when the result is unrated.
+        unrated_reason: why there are no stars (None when rated).
+        model_id, task, hardware_class, workload_version: what was rated.
+        value: GPU energy in Wh per 1000 queries (the mean of the repetitions), or None.
+        ci95_low, ci95_high: its 95 % confidence interval, or None.
+        unit: always ``"Wh per 1000 queries"``.
+        cut_points: the entry's four cut points, or None when no entry applies.
+        band_low, band_high: the edges of the star band the value is in (None is an open end:
+            5 stars has no lower edge, 1 star no upper edge).
+        position: where the value sits on the table's scale, 0 at the population min and 1 at
+            its max (see :func:`position`).
+        stars_ci: (stars at ci95_high, stars at ci95_low): the rating's range over the interval;
+            equal values mean the interval crosses no cut point.
+        table_version, table_status, method: the table used.
+    """
+
+    stars: int | None
+    unrated_reason: str | None
+    model_id: str
+    task: str
+    hardware_class: str | None
+    workload_version: str | None
+    value: float | None
+    ci95_low: float | None
+    ci95_high: float | None
+    cut_points: tuple[float, float, float, float] | None
+    band_low: float | None
+    band_high: float | None
+    position: float | None
+    stars_ci: tuple[int, int] | None
+    table_version: str
+    table_status: str
+    method: str
+    unit: str = UNIT
+
+    @property
+    def rated(self) -> bool:
+        """True when the result got stars."""
+        return self.stars is not None
+
+    def to_dict(self) -> dict:
+        """Return the JSON form (tuples as lists)."""
+        data = asdict(self)
+        for key in ("cut_points", "stars_ci"):
+            if data[key] is not None:
+                data[key] = list(data[key])
+        if data["position"] is not None and not math.isfinite(data["position"]):
+            data["position"] = None
+        return data
+
+
+def rate(result: Any, table: dict | None = None) -> Rating:
+    """Rate a result against a table.
+
+    Args:
+        result: an :class:`energy_badge.result.EnergyResult` (or anything with its accessors).
+        table: a validated table (see :func:`load_table`); None for the newest shipped table.
+
+    Returns:
+        The :class:`Rating`. A non-canonical result, one without GPU energy, or one whose task or
+        hardware class has no entry is unrated, with the reason.
+    """
+    if table is None:
+        table = load_table()
+    energy = result.gpu_energy
+    common = {
+        "model_id": result.model_id,
+        "task": result.task,
+        "hardware_class": result.hardware_class,
+        "workload_version": result.workload_version,
+        "value": energy.mean if energy is not None else None,
+        "ci95_low": energy.ci95_low if energy is not None else None,
+        "ci95_high": energy.ci95_high if energy is not None else None,
+        "table_version": table["table_version"],
+        "table_status": table["status"],
+        "method": table["method"],
+    }
+    unrated = {
+        "stars": None,
+        "cut_points": None,
+        "band_low": None,
+        "band_high": None,
+        "position": None,
+        "stars_ci": None,
+    }
+    reason = _unrated_reason(result, table)
+    if reason is not None:
+        return Rating(unrated_reason=reason, **unrated, **common)
+    entry = find_entry(table, result.task, result.hardware_class, result.workload_version)
+    if entry is None:
+        return Rating(unrated_reason=_no_entry_reason(result, table), **unrated, **common)
+    value = energy.mean
+    cuts = tuple(entry["cut_points"])
+    stars = stars_for(value, cuts)
+    edges = (None, *cuts, None)
+    band = 5 - stars
+    stars_ci = None
+    if energy.ci95_low is not None and energy.ci95_high is not None:
+        stars_ci = (stars_for(energy.ci95_high, cuts), stars_for(energy.ci95_low, cuts))
+    return Rating(
+        stars=stars,
+        unrated_reason=None,
+        cut_points=cuts,
+        band_low=edges[band],
+        band_high=edges[band + 1],
+        position=position(value, entry, table["method"]),
+        stars_ci=stars_ci,
+        **common,
+    )
+
+
+def _unrated_reason(result: Any, table: dict) -> str | None:
+    if not result.canonical:
+        reasons = "; ".join(result.non_canonical_reasons) or "no reason recorded"
+        return f"not from the canonical workload ({reasons}); only canonical results are rated"
+    energy = result.gpu_energy
+    if energy is None:
+        return "GPU energy was not measured"
+    if not math.isfinite(energy.mean) or energy.mean <= 0:
+        return f"GPU energy {energy.mean} Wh per 1000 queries is not a positive number"
+    if not result.hardware_class:
+        gpu = result.gpu_name or "no GPU recorded"
+        return f"the GPU ({gpu}) belongs to no hardware class that rating tables cover"
+    return None
+
+
+def _no_entry_reason(result: Any, table: dict) -> str:
+    version = table["table_version"]
+    hardware = sorted({e["hardware_class"] for e in table["entries"] if e["task"] == result.task})
+    if not hardware:
+        tasks = ", ".join(sorted({e["task"] for e in table["entries"]}))
+        return f"rating table {version} has no entry for task {result.task} (it covers: {tasks})"
+    if result.hardware_class not in hardware:
+        return (
+            f"rating table {version} has no entry for {result.task} on {result.hardware_class} "
+            f"(it covers {result.task} on: {', '.join(hardware)})"
+        )
+    return (
+        f"rating table {version} has no entry for {result.task} on {result.hardware_class} "
+        f"with workload version {result.workload_version}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration
+
+
+def cut_points(values: Sequence[float], method: str = DEFAULT_METHOD) -> list[float]:
+    """Compute four cut points from a population of energies.
+
+    Args:
+        values: energies (Wh per 1000 queries), all positive, at least two distinct.
+        method: ``log`` (equal bands on a log scale between min and max), ``linear`` (equal
+            bands on a linear scale) or ``quantile`` (20/40/60/80 % quantiles, linear
+            interpolation between order statistics).
+
+    Returns:
+        Four cut points, rounded to 4 significant digits.
+
+    Raises:
+        UsageError: unknown method.
+        ValueError: fewer than two distinct values, a non-positive value, or (quantile) ties that
+            make two cut points equal.
+    """
+    if method not in METHODS:
+        raise UsageError(f"unknown rating method {method!r}; choose one of {', '.join(METHODS)}")
+    data = sorted(float(v) for v in values)
+    if not data or data[0] <= 0 or not all(math.isfinite(v) for v in data):
+        raise ValueError("energies must be positive finite numbers")
+    low, high = data[0], data[-1]
+    if low == high:
+        raise ValueError(f"all {len(data)} results have the same energy ({low}); there is nothing to split")
+    if method == "log":
+        span = math.log(high) - math.log(low)
+        cuts = [math.exp(math.log(low) + span * k / 5) for k in range(1, 5)]
+    elif method == "linear":
+        cuts = [low + (high - low) * k / 5 for k in range(1, 5)]
+    else:
+        cuts = [_quantile(data, q) for q in QUANTILES]
+    rounded = [float(f"{c:.4g}") for c in cuts]
+    if not (low <= rounded[0] and rounded[-1] <= high):
+        rounded = cuts
+    if any(b <= a for a, b in zip(rounded, rounded[1:], strict=False)):
+        raise ValueError(f"tied energies give cut points that are not distinct: {rounded}")
+    return rounded
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    h = (len(sorted_values) - 1) * q
+    i = math.floor(h)
+    j = min(i + 1, len(sorted_values) - 1)
+    return sorted_values[i] + (h - i) * (sorted_values[j] - sorted_values[i])
+
+
+def calibrate(
+    results: Iterable[Any],
+    method: str = DEFAULT_METHOD,
+    *,
+    version: str | None = None,
+    created: str | None = None,
+) -> dict:
+    """Build a rating table from a population of results.
+
+    Results are grouped by (task, hardware class, workload version). Non-canonical results,
+    results without GPU energy or hardware class, and older duplicates of a model already in its
+    group are excluded (listed with the reason under ``excluded_results``). A group with fewer
+    than 10 results (``MIN_POPULATION``) is skipped (listed under ``skipped_groups``); if no group
+    qualifies, nothing is tabled.
+
+    Args:
+        results: the population (``EnergyResult`` objects or anything with their accessors).
+        method: ``log`` (default), ``linear`` or ``quantile``.
+        version: the table version; default ``<date>-<method>``.
+        created: the date (YYYY-MM-DD); default today (UTC).
+
+    Returns:
+        The table dict, valid against ``schemas/rating-table.schema.json``, status ``measured``.
+
+    Raises:
+        UsageError: unknown method.
+        InputError: no group has enough results; the message names each task, hardware class
+            and count.
+    """
+    from energy_badge import __version__
+
+    if method not in METHODS:
+        raise UsageError(f"unknown rating method {method!r}; choose one of {', '.join(METHODS)}")
+    created = created or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    version = version or f"{created.replace('-', '.')}-{method}"
+    excluded: list[dict] = []
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    offered = 0
+    for result in results:
+        offered += 1
+        reason = _calibration_exclusion(result)
+        if reason is not None:
+            excluded.append(_excluded(result, reason))
+            continue
+        members = groups.setdefault((result.task, result.hardware_class, result.workload_version), {})
+        previous = members.get(result.model_id)
+        if previous is None:
+            members[result.model_id] = result
+            continue
+        newer, older = (result, previous) if result.created_at > previous.created_at else (previous, result)
+        members[result.model_id] = newer
+        excluded.append(
+            _excluded(older, f"an older result of the same model (newer one from {newer.created_at})")
+        )
+    if offered == 0:
+        raise InputError("cannot calibrate: no results given")
+
+    entries: list[dict] = []
+    skipped: list[dict] = []
+    for (task, hardware, workload), members in sorted(groups.items()):
+        group = {
+            "task": task,
+            "hardware_class": hardware,
+            "workload_version": workload,
+            "count": len(members),
+        }
+        if len(members) < MIN_POPULATION:
+            reason = f"{len(members)} canonical results, at least {MIN_POPULATION} are needed"
+            skipped.append({**group, "reason": reason})
+            continue
+        values = [r.gpu_energy.mean for r in members.values()]
+        try:
+            cuts = cut_points(values, method)
+        except ValueError as err:
+            skipped.append({**group, "reason": str(err)})
+            continue
+        entries.append(
+            {
+                "task": task,
+                "hardware_class": hardware,
+                "workload_version": workload,
+                "cut_points": cuts,
+                "population": {
+                    "n": len(values),
+                    "min": min(values),
+                    "max": max(values),
+                    "model_ids": sorted(members),
+                },
+            }
+        )
+    if not entries:
+        details = "; ".join(f"{g['task']} on {g['hardware_class']}: {g['reason']}" for g in skipped)
+        if not details:
+            details = f"none of the {offered} results can be used ({excluded[0]['reason']}, ...)"
+        raise InputError(f"cannot calibrate: no task and hardware group qualifies ({details})")
+    n_used = sum(e["population"]["n"] for e in entries)
+    table = {
+        "schema_version": TABLE_SCHEMA_VERSION,
+        "table_version": version,
+        "created": created,
+        "status": "measured",
+        "source": (
+            f"Calibrated by energy-badge {__version__} from {n_used} canonical results "
+            f"(GPU energy, {UNIT}) in {len(entries)} task and hardware group(s), method {method}"
+            + (f"; {len(skipped)} group(s) skipped" if skipped else "")
+            + (f"; {len(excluded)} result(s) excluded" if excluded else "")
+            + "."
+        ),
+        "method": method,
+        "unit": UNIT,
+        "tool_version": __version__,
+        "entries": entries,
+    }
+    if excluded:
+        table["excluded_results"] = excluded
+    if skipped:
+        table["skipped_groups"] = skipped
+    return validate_table(table, source="calibrated table")
+
+
+def _calibration_exclusion(result: Any) -> str | None:
+    if not result.canonical:
+        reasons = "; ".join(result.non_canonical_reasons) or "no reason recorded"
+        return f"not from the canonical workload ({reasons})"
+    energy = result.gpu_energy
+    if energy is None:
+        return "GPU energy was not measured"
+    if not math.isfinite(energy.mean) or energy.mean <= 0:
+        return f"GPU energy {energy.mean} is not a positive number"
+    if not result.hardware_class:
+        return f"the GPU ({result.gpu_name or 'none recorded'}) has no hardware class"
+    return None
+
+
+def _excluded(result: Any, reason: str) -> dict:
+    return {
+        "model_id": result.model_id,
+        "task": result.task,
+        "hardware_class": result.hardware_class,
+        "reason": reason,
+    }

@@ -1,0 +1,383 @@
+"""Load a model for a task, safely: refuse early, pin what was loaded, record the flags in force."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from energy_badge.errors import (
+    InvalidFileError,
+    ModelNotFoundError,
+    RuntimeFailure,
+    UnsafeModelError,
+    UsageError,
+)
+from energy_badge.run import fit, source
+from energy_badge.run.runners import RUNNERS, ModelInfo, TaskRunner
+
+DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
+
+# The AI Energy Score protocol: FP32, except FP16 for text generation.
+DEFAULT_DTYPES: dict[str, str] = {task: "float32" for task in fit.TASKS} | {"text-generation": "float16"}
+
+# Model types whose position ids start after the padding index (RoBERTa family): usable
+# positions are max_position_embeddings - pad_token_id - 1.
+_OFFSET_POSITION_TYPES = frozenset(
+    {
+        "roberta",
+        "xlm-roberta",
+        "xlm-roberta-xl",
+        "camembert",
+        "data2vec-text",
+        "longformer",
+        "roberta-prelayernorm",
+        "ibert",
+        "mpnet",
+        "luke",
+        "ernie_m",
+    }
+)
+_VERY_LARGE = 10**8
+
+
+def resolve_device(device: str | None) -> str:
+    """The device to run on: ``device`` if given, else ``cuda:<current>`` with CUDA, else ``cpu``.
+
+    Args:
+        device: a torch device string, or None.
+
+    Returns:
+        A normalized device string (``cuda:0``, ``cpu``).
+
+    Raises:
+        UsageError: not a device string, or a CUDA device that is not there.
+    """
+    import torch
+
+    if device is None:
+        return f"cuda:{torch.cuda.current_device()}" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise UsageError(f"--device {device!r} is not a torch device (cuda:0, cpu, ...)") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device {device} asked for, but CUDA is not available here")
+        index = dev.index if dev.index is not None else torch.cuda.current_device()
+        if index >= torch.cuda.device_count():
+            raise UsageError(f"--device {device}: there are only {torch.cuda.device_count()} CUDA devices")
+        return f"cuda:{index}"
+    return str(dev)
+
+
+def load_runner(
+    model: str,
+    task: str,
+    *,
+    revision: str | None = None,
+    dtype: str | None = None,
+    device: str | None = None,
+    batch_size: int = 1,
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
+    token: str | None = None,
+    endpoint: str | None = None,
+    cache_dir: str | Path | None = None,
+    random_weights: bool = False,
+) -> TaskRunner:
+    """Load ``model`` for ``task`` and return a runner ready to :meth:`~TaskRunner.prepare` a workload.
+
+    The model's fit for the task, its need for remote code and its weight format are checked from
+    ``config.json`` and the file list before any weight is read or downloaded. A Hub model is pinned
+    to the commit its revision resolves to and only the files the run needs are downloaded; a local
+    folder is pinned by a sha256 over the files used (:func:`energy_badge.run.source.content_sha256`).
+
+    Args:
+        model: a local model folder or a Hub repo id (``org/name``).
+        task: one of :data:`energy_badge.run.TASKS`.
+        revision: Hub branch, tag or commit (Hub models only; default: the main branch).
+        dtype: ``float32``, ``float16`` or ``bfloat16`` (default: the AI Energy Score's, FP16 for
+            text generation and FP32 otherwise). Used as given, never changed silently.
+        device: torch device (default: ``cuda:<current>`` if CUDA is available, else ``cpu``).
+        batch_size: queries per batch (the canonical protocol uses 1).
+        trust_remote_code: allow code from the model repository to run.
+        allow_pickle: allow pickle-based weights (``pytorch_model.bin``) when there is no safetensors file.
+        token: Hub token (default: huggingface_hub's, e.g. ``HF_TOKEN``).
+        endpoint: Hub endpoint (default: huggingface_hub's, e.g. ``HF_ENDPOINT``).
+        cache_dir: Hub cache folder (default: huggingface_hub's).
+        random_weights: build the architecture from its config with seeded random weights instead of
+            loading weights (no weight file is read or downloaded); recorded in ``ModelInfo``.
+
+    Returns:
+        The task's :class:`TaskRunner`, with ``.info`` recording what was loaded.
+
+    Raises:
+        UsageError: unknown task, bad dtype, device or batch size, ``revision`` with a local folder.
+        ModelNotFoundError: no such folder, repo or revision; no config or weights to load.
+        GatedModelError: a gated Hub model the token cannot read.
+        WrongTaskError: the architecture does not fit the task.
+        UnsafeModelError: the model needs ``--trust-remote-code`` or ``--allow-pickle``.
+        InvalidFileError: a config, tokenizer or weight file that does not load.
+        NetworkError: the Hub cannot be reached.
+        RuntimeFailure: out of memory while loading.
+    """
+    fit.check_task(task)
+    if batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    dtype_name = dtype or DEFAULT_DTYPES[task]
+    if dtype_name not in DTYPES:
+        raise UsageError(f"--dtype must be one of {', '.join(DTYPES)}, not {dtype_name!r}")
+    device_name = resolve_device(device)
+
+    path = Path(model).expanduser()
+    snap: source.HubSnapshot | None = None
+    if path.is_dir():
+        if revision is not None:
+            raise UsageError("--revision applies to Hub models, not to a local folder")
+        folder = path
+    elif path.exists():
+        raise ModelNotFoundError(f"{model} is a file, not a model folder or a Hub model id")
+    elif source.looks_like_repo_id(model):
+        snap = source.resolve_hub(model, revision=revision, token=token, endpoint=endpoint)
+        extra = source.REMOTE_CODE_PATTERNS if trust_remote_code else ()
+        meta = [f for f in snap.files if source.matches(f, source.META_PATTERNS + extra)]
+        if "config.json" not in meta:
+            raise ModelNotFoundError(f"{model} is not a transformers model: it has no config.json")
+        folder = source.download(
+            snap, source.META_PATTERNS + extra, token=token, endpoint=endpoint, cache_dir=cache_dir
+        )
+    else:
+        raise ModelNotFoundError(f"{model} is neither a local folder nor a valid Hub model id")
+
+    # Early refusals, from config.json and the file list only.
+    config = fit.read_config(folder, model)
+    fit.check_task_fit(folder, task, name=model)
+    if fit.needs_remote_code(config, task) and not trust_remote_code:
+        classes = ", ".join(f"{k}: {v}" for k, v in sorted((config.get("auto_map") or {}).items())[:2])
+        raise UnsafeModelError(
+            f"{model} needs code from its repository to run ({classes}); pass --trust-remote-code to allow it"
+        )
+    files = snap.files if snap is not None else source.local_files(folder)
+    plan = source.plan_weights(files, allow_pickle=allow_pickle, random_weights=random_weights, name=model)
+
+    content_sha = None
+    if snap is not None:
+        if plan.patterns:
+            folder = source.download(
+                snap,
+                source.META_PATTERNS
+                + plan.patterns
+                + (source.REMOTE_CODE_PATTERNS if trust_remote_code else ()),
+                token=token,
+                endpoint=endpoint,
+                cache_dir=cache_dir,
+            )
+    else:
+        content_sha = source.content_sha256(
+            folder, source.used_files(folder, plan, trust_remote_code=trust_remote_code)
+        )
+
+    tokenizer = _load_tokenizer(folder, model, trust_remote_code)
+    net, note = _load_model(folder, model, task, config, plan, dtype_name, device_name, trust_remote_code)
+
+    info = ModelInfo(
+        id=model,
+        source="hub" if snap is not None else "local",
+        revision=snap.sha if snap is not None else None,
+        content_sha256=content_sha,
+        architecture=type(net).__name__,
+        parameters=sum(p.numel() for p in net.parameters()),
+        dtype=str(net.dtype).removeprefix("torch."),
+        trust_remote_code=trust_remote_code,
+        allow_pickle=allow_pickle,
+        random_weights=random_weights,
+        note=note,
+    )
+    kwargs: dict[str, Any] = {
+        "model": net,
+        "tokenizer": tokenizer,
+        "info": info,
+        "device": device_name,
+        "batch_size": batch_size,
+        "max_input_tokens": max_input_tokens(net.config, tokenizer),
+    }
+    if task == "sentence-similarity":
+        pooling, normalize, max_seq = sentence_transformers_settings(folder)
+        kwargs.update(pooling=pooling, normalize=normalize)
+        if max_seq is not None:
+            limit = kwargs["max_input_tokens"]
+            kwargs["max_input_tokens"] = max_seq if limit is None else min(limit, max_seq)
+    return RUNNERS[task](**kwargs)
+
+
+def _load_tokenizer(folder: Path, name: str, trust_remote_code: bool) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "trust_remote_code" in str(exc):
+            raise UnsafeModelError(
+                f"{name}'s tokenizer needs code from its repository; pass --trust-remote-code to allow it"
+            ) from None
+        raise InvalidFileError(f"cannot load the tokenizer of {name}: {text}") from None
+    if tokenizer.pad_token is None and tokenizer.eos_token is not None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def _auto_class(task: str, config: dict[str, Any]) -> Any:
+    import transformers
+    from transformers.models.auto import modeling_auto
+
+    if task == "sentence-similarity":
+        model_type = config.get("model_type")
+        seq2seq = modeling_auto.MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES
+        if (config.get("is_encoder_decoder") or model_type in seq2seq) and (
+            model_type in modeling_auto.MODEL_FOR_TEXT_ENCODING_MAPPING_NAMES
+        ):
+            return transformers.AutoModelForTextEncoding
+    return getattr(transformers, fit.TASK_MODEL_KINDS[task].auto_class)
+
+
+def _load_model(
+    folder: Path,
+    name: str,
+    task: str,
+    config: dict[str, Any],
+    plan: source.WeightsPlan,
+    dtype_name: str,
+    device: str,
+    trust_remote_code: bool,
+) -> tuple[Any, str | None]:
+    import torch
+
+    cls = _auto_class(task, config)
+    torch_dtype = getattr(torch, dtype_name)
+    note = None
+    try:
+        if plan.format == "none":
+            from transformers import AutoConfig
+
+            cfg = AutoConfig.from_pretrained(str(folder), trust_remote_code=trust_remote_code)
+            torch.manual_seed(0)
+            net = cls.from_config(cfg, dtype=torch_dtype, trust_remote_code=trust_remote_code)
+        else:
+            net, loading = cls.from_pretrained(
+                str(folder),
+                dtype=torch_dtype,
+                use_safetensors=plan.format == "safetensors",
+                trust_remote_code=trust_remote_code,
+                output_loading_info=True,
+            )
+            missing = sorted(loading.get("missing_keys") or [])
+            if missing:
+                note = (
+                    f"{len(missing)} weights were missing from the checkpoint and randomly initialized "
+                    f"(e.g. {missing[0]})"
+                )
+        net = net.to(device).eval()
+    except torch.OutOfMemoryError as exc:
+        raise RuntimeFailure(
+            f"out of memory loading {name} on {device}: {str(exc).splitlines()[0]}"
+        ) from None
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, RuntimeError) and "CUDA" in text:
+            raise RuntimeFailure(f"CUDA failed loading {name} on {device}: {text}") from None
+        raise InvalidFileError(f"cannot load {name} for {task}: {text}") from None
+    except Exception as exc:  # safetensors raises its own SafetensorError for a corrupt file
+        if type(exc).__name__ != "SafetensorError":
+            raise
+        raise InvalidFileError(f"cannot load the weights of {name}: {exc}") from None
+    return net, note
+
+
+def max_input_tokens(config: Any, tokenizer: Any) -> int | None:
+    """The longest input the model takes: the smaller of the tokenizer's and the config's limits.
+
+    Args:
+        config: the model's ``PretrainedConfig``.
+        tokenizer: its tokenizer.
+
+    Returns:
+        A token count, or None when neither states a limit (relative-position models).
+    """
+    limits = []
+    tok_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tok_max, int) and 0 < tok_max < _VERY_LARGE:
+        limits.append(tok_max)
+    text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    for key in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
+        value = getattr(text_config, key, None)
+        if isinstance(value, int) and value > 0:
+            if getattr(text_config, "model_type", None) in _OFFSET_POSITION_TYPES:
+                value -= (getattr(text_config, "pad_token_id", None) or 0) + 1
+            limits.append(value)
+            break
+    return min(limits) if limits else None
+
+
+def sentence_transformers_settings(folder: Path) -> tuple[tuple[str, ...], bool, int | None]:
+    """Pooling, normalization and max sequence length from a sentence-transformers folder.
+
+    Reads ``modules.json`` (the Pooling and Normalize modules), the pooling module's
+    ``config.json`` (``pooling_mode`` or the older ``pooling_mode_*`` booleans) and
+    ``sentence_bert_config.json`` (``max_seq_length``). Without them: mean pooling, no
+    normalization, no extra length limit.
+
+    Args:
+        folder: the model folder.
+
+    Returns:
+        ``(pooling modes, normalize, max_seq_length or None)``.
+
+    Raises:
+        InvalidFileError: one of those files does not parse.
+    """
+    pooling_dir: Path | None = None
+    normalize = False
+    modules = folder / "modules.json"
+    if modules.is_file():
+        for entry in _read_json(modules):
+            kind = str(entry.get("type", ""))
+            if kind.endswith(".Pooling"):
+                pooling_dir = folder / str(entry.get("path", ""))
+            elif kind.endswith(".Normalize"):
+                normalize = True
+    elif (folder / "1_Pooling" / "config.json").is_file():
+        pooling_dir = folder / "1_Pooling"
+    if (folder / "2_Normalize").is_dir():
+        normalize = True
+    modes: tuple[str, ...] = ("mean",)
+    if pooling_dir is not None and (pooling_dir / "config.json").is_file():
+        data = _read_json(pooling_dir / "config.json")
+        if "pooling_mode" in data:
+            value = data["pooling_mode"]
+            modes = (value,) if isinstance(value, str) else tuple(value)
+        else:
+            legacy = {
+                "pooling_mode_cls_token": "cls",
+                "pooling_mode_max_tokens": "max",
+                "pooling_mode_mean_tokens": "mean",
+                "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+                "pooling_mode_weightedmean_tokens": "weightedmean",
+                "pooling_mode_lasttoken": "lasttoken",
+            }
+            modes = tuple(mode for key, mode in legacy.items() if data.get(key)) or ("mean",)
+    max_seq = None
+    st_config = folder / "sentence_bert_config.json"
+    if st_config.is_file():
+        value = _read_json(st_config).get("max_seq_length")
+        if isinstance(value, int) and value > 0:
+            max_seq = value
+    return modes, normalize, max_seq
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidFileError(f"{path} is not valid JSON: {exc}") from None

@@ -1,0 +1,322 @@
+"""NVML probes, hardware classes and the doctor report, with NVML simulated at the ``pynvml`` boundary."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pynvml
+import pytest
+from fake_nvml import FakeGPU, FakeProcess, install_fake_nvml, install_fake_rapl
+
+from energy_badge import hardware
+from energy_badge.errors import MeterError, UsageError
+from energy_badge.hardware import (
+    GPUInfo,
+    GPUState,
+    HardwareInfo,
+    cpu_info,
+    doctor_report,
+    gpu_state,
+    hardware_class,
+    other_gpu_processes,
+    probe_hardware,
+    rapl_available,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("NVIDIA H100 80GB HBM3", "H100"),
+        ("NVIDIA H100 PCIe", "H100"),
+        ("NVIDIA H100 NVL", "H100"),
+        ("NVIDIA H200", "H200"),
+        ("NVIDIA H200 NVL", "H200"),
+        ("NVIDIA GH200 480GB", "GH200"),
+        ("NVIDIA A100-SXM4-40GB", "A100"),
+        ("NVIDIA A100 80GB PCIe", "A100"),
+        ("NVIDIA L4", "L4"),
+        ("NVIDIA L40S", "L40S"),
+        ("NVIDIA L40", "L40"),
+        ("Tesla T4", "T4"),
+        ("Tesla V100-SXM2-16GB", "V100"),
+        ("NVIDIA A10G", "A10G"),
+        ("NVIDIA A10", "A10"),
+        ("NVIDIA GeForce RTX 4090", "RTX4090"),
+        ("NVIDIA GeForce RTX 3080 Ti", "RTX3080TI"),
+        ("NVIDIA RTX A6000", "RTXA6000"),
+        ("NVIDIA RTX 6000 Ada Generation", "RTX6000ADA"),
+        ("NVIDIA B200", "B200"),
+        ("Some Unknown Accelerator", None),
+        ("", None),
+    ],
+)
+def test_hardware_class(name, expected):
+    """Nothing simulated: name normalisation."""
+    assert hardware_class(name) == expected
+
+
+def test_probe_hardware_with_fake_nvml(monkeypatch):
+    """Simulated: two GPUs (H100 with persistence on, A100 with persistence unsupported)."""
+    a100 = FakeGPU(
+        name="NVIDIA A100-SXM4-40GB", memory_total_mib=40960, power_limit_w=400.0, persistence_mode=None
+    )
+    install_fake_nvml(
+        monkeypatch, gpus=[FakeGPU(), a100], driver_version="535.104.05", cuda_driver_version=12020
+    )
+    info = probe_hardware()
+    assert isinstance(info, HardwareInfo)
+    assert [g.name for g in info.gpus] == ["NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-40GB"]
+    assert info.gpus[1] == GPUInfo(
+        index=1,
+        name="NVIDIA A100-SXM4-40GB",
+        uuid="GPU-fa4e0000-0000-4000-8000-000000000001",
+        memory_total_mib=40960,
+        power_limit_w=400.0,
+        energy_counter=True,
+        persistence_mode=None,
+    )
+    assert info.driver_version == "535.104.05" and info.cuda_driver_version == "12.2"
+    assert info.hardware_class is None  # mixed classes
+    assert probe_hardware([1]).hardware_class == "A100"
+    assert json.loads(json.dumps(info.to_dict()))["gpu_count"] == 2
+    with pytest.raises(UsageError, match="GPU index 2"):
+        probe_hardware([2])
+
+
+def test_probe_hardware_without_nvml_is_cpu_only(monkeypatch):
+    """Simulated: nvmlInit fails with NVML_ERROR_LIBRARY_NOT_FOUND."""
+    install_fake_nvml(monkeypatch, init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
+    info = probe_hardware([0])
+    assert info.gpus == [] and info.driver_version is None and info.hardware_class is None
+    assert info.cpu_count >= 1
+    assert hardware.nvml_error() == "NVML did not initialise: NVML Shared Library Not Found"
+
+
+def test_pre_volta_has_no_energy_counter(monkeypatch):
+    """Simulated: a Pascal P100 (architecture below Volta, counter NOT_SUPPORTED)."""
+    install_fake_nvml(
+        monkeypatch, gpus=[FakeGPU(name="Tesla P100-PCIE-16GB", architecture=pynvml.NVML_DEVICE_ARCH_PASCAL)]
+    )
+    assert probe_hardware().gpus[0].energy_counter is False
+
+
+def test_gpu_state(monkeypatch):
+    """Simulated: one GPU at 42 C, 1410/1593 MHz, drawing 275.5 W."""
+    install_fake_nvml(
+        monkeypatch,
+        gpus=[FakeGPU(temperature_c=42, sm_clock_mhz=1410, mem_clock_mhz=1593, power_trace=275.5)],
+    )
+    assert gpu_state([0]) == [
+        GPUState(index=0, temperature_c=42, sm_clock_mhz=1410, mem_clock_mhz=1593, power_w=275.5)
+    ]
+
+
+def test_gpu_state_unsupported_field_is_none(monkeypatch):
+    """Simulated: the power reading returns NVML_ERROR_NOT_SUPPORTED."""
+    fake = install_fake_nvml(monkeypatch)
+    fake.fail("nvmlDeviceGetPowerUsage", pynvml.NVML_ERROR_NOT_SUPPORTED)
+    assert gpu_state([0])[0].power_w is None
+
+
+def test_gpu_state_nvml_failure_is_meter_error(monkeypatch):
+    """Simulated: the GPU is lost (clock query raises NVML_ERROR_GPU_IS_LOST)."""
+    fake = install_fake_nvml(monkeypatch)
+    fake.fail("nvmlDeviceGetClockInfo", pynvml.NVML_ERROR_GPU_IS_LOST)
+    with pytest.raises(MeterError, match="GPU is lost"):
+        gpu_state([0])
+
+
+def test_other_gpu_processes_excludes_our_own(monkeypatch):
+    """Simulated: our own process, a compute process that is also a graphics process (pid 10),
+    and a graphics process with unknown memory (pid 20), on GPU 0; nothing on GPU 1."""
+    gpus = [
+        FakeGPU(
+            processes=[
+                FakeProcess(pid=os.getpid(), used_memory_mib=3000),
+                FakeProcess(pid=10, used_memory_mib=512),
+                FakeProcess(pid=10, used_memory_mib=512, kind="graphics"),
+                FakeProcess(pid=20, used_memory_mib=None, kind="graphics"),
+            ]
+        ),
+        FakeGPU(),
+    ]
+    install_fake_nvml(monkeypatch, gpus=gpus)
+    assert other_gpu_processes([0, 1]) == [
+        {"pid": 10, "used_memory_mib": 512, "gpu_index": 0, "kind": "compute+graphics"},
+        {"pid": 20, "used_memory_mib": None, "gpu_index": 0, "kind": "graphics"},
+    ]
+    assert other_gpu_processes([1]) == []
+
+
+def test_cuda_visible_devices_mapping(monkeypatch):
+    """Simulated: three GPUs. CUDA's rules: indices and GPU-UUID prefixes, stopping at the first
+    entry that names no GPU."""
+    fake = install_fake_nvml(
+        monkeypatch,
+        gpus=[FakeGPU(uuid="GPU-aaaa-1"), FakeGPU(uuid="GPU-bbbb-2"), FakeGPU(uuid="GPU-cccc-3")],
+    )
+    cases = {
+        None: [0, 1, 2],
+        "2,0": [2, 0],
+        "1,7,2": [1],
+        "GPU-cccc,0": [2, 0],
+        "GPU-": [],  # ambiguous prefix
+        "": [],
+        "-1": [],
+        "MIG-GPU-aaaa-1/1/0": [],
+    }
+    for env, expected in cases.items():
+        if env is None:
+            monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+        else:
+            monkeypatch.setenv("CUDA_VISIBLE_DEVICES", env)
+        pynvml.nvmlInit()
+        try:
+            assert hardware.visible_nvml_indices(pynvml) == expected, env
+        finally:
+            pynvml.nvmlShutdown()
+    assert fake.init_count == 0
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2")
+    assert [g.uuid for g in probe_hardware().gpus] == ["GPU-cccc-3"]
+
+
+def test_cpu_info_parses_model_name(tmp_path):
+    """Simulated: a /proc/cpuinfo file (x86) and one without a model name (Arm server)."""
+    x86 = tmp_path / "x86"
+    x86.write_text("processor\t: 0\nmodel name\t: Intel(R) Xeon(R)  Platinum 8480+\n\nprocessor\t: 1\n")
+    arm = tmp_path / "arm"
+    arm.write_text("processor\t: 0\nCPU implementer\t: 0x41\nCPU part\t: 0xd4f\n")
+    assert cpu_info(str(x86)) == ("Intel(R) Xeon(R) Platinum 8480+", os.cpu_count())
+    assert cpu_info(str(arm))[0] is None
+    assert cpu_info(str(tmp_path / "missing"))[0] is None
+
+
+def test_rapl_status(monkeypatch, tmp_path):
+    """Simulated: no RAPL (the fake points Zeus at nothing), then a readable RAPL sysfs tree."""
+    install_fake_nvml(monkeypatch)
+    assert rapl_available() is False
+    assert hardware.rapl_status() == {"present": False, "readable": False, "path": None}
+    install_fake_rapl(monkeypatch, tmp_path / "intel-rapl")
+    assert rapl_available() is True
+    assert hardware.rapl_status()["path"] == str(tmp_path / "intel-rapl")
+
+
+# --------------------------------------------------------------------------------------------
+# Doctor
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def torch_cuda(monkeypatch):
+    """Simulate torch seeing CUDA (torch here is a CPU build)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    return torch
+
+
+def test_doctor_can_measure(monkeypatch, torch_cuda):
+    """Simulated: one H100 with its counter, torch reporting CUDA available, no Hub token."""
+    install_fake_nvml(monkeypatch)
+    report = doctor_report()
+    assert report["can_measure"] is True, report["reason"]
+    assert "H100" in report["reason"]
+    assert report["nvml"] == {
+        "available": True,
+        "error": None,
+        "driver_version": "550.54.15",
+        "cuda_driver_version": "12.4",
+    }
+    assert report["gpus"] == [
+        {
+            "index": 0,
+            "name": "NVIDIA H100 80GB HBM3",
+            "hardware_class": "H100",
+            "architecture": "Hopper",
+            "energy_counter": True,
+            "other_processes": [],
+        }
+    ]
+    assert report["torch"]["cuda_available"] is True and report["torch"]["version"]
+    assert report["hub_token"] == {"configured": False, "source": None}
+    assert report["rapl"]["present"] is False
+    json.dumps(report)
+
+
+def test_doctor_notes_other_processes(monkeypatch, torch_cuda):
+    """Simulated: one H100 with another process (pid 4242) on it."""
+    fake = install_fake_nvml(monkeypatch)
+    fake.add_process(0, pid=4242)
+    report = doctor_report()
+    assert report["gpus"][0]["other_processes"] == [4242]
+    assert "4242" in report["reason"]
+
+
+def test_doctor_without_nvml(monkeypatch):
+    """Simulated: the NVIDIA driver library is missing (nvmlInit: LIBRARY_NOT_FOUND)."""
+    install_fake_nvml(monkeypatch, init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
+    report = doctor_report()
+    assert report["can_measure"] is False
+    assert report["nvml"]["available"] is False
+    assert "NVML Shared Library Not Found" in report["nvml"]["error"]
+    assert "--no-energy" in report["reason"]
+    assert report["gpus"] == []
+
+
+def test_doctor_pre_volta(monkeypatch, torch_cuda):
+    """Simulated: a Tesla P100 (Pascal)."""
+    install_fake_nvml(
+        monkeypatch, gpus=[FakeGPU(name="Tesla P100-PCIE-16GB", architecture=pynvml.NVML_DEVICE_ARCH_PASCAL)]
+    )
+    report = doctor_report()
+    assert report["can_measure"] is False
+    assert report["gpus"][0]["energy_counter"] is False
+    assert "Pascal" in report["reason"] and "Volta" in report["reason"]
+
+
+def test_doctor_without_torch_cuda(monkeypatch):
+    """Simulated: one H100; torch is the CPU build (no CUDA), as on this test machine."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    install_fake_nvml(monkeypatch)
+    report = doctor_report()
+    assert report["can_measure"] is False
+    assert "torch cannot use CUDA" in report["reason"]
+
+
+def test_doctor_without_torch(monkeypatch):
+    """Simulated: torch not importable."""
+    install_fake_nvml(monkeypatch)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    report = doctor_report()
+    assert report["torch"]["version"] is None and report["torch"]["cuda_available"] is False
+    assert report["can_measure"] is False
+
+
+def test_doctor_reports_token_source_but_never_the_token(monkeypatch, torch_cuda):
+    """Simulated: HF_TOKEN set in the environment."""
+    secret = "hf_SuperSecretTokenValue1234567890"
+    monkeypatch.setenv("HF_TOKEN", secret)
+    install_fake_nvml(monkeypatch)
+    report = doctor_report()
+    assert report["hub_token"] == {"configured": True, "source": "HF_TOKEN env"}
+    assert secret not in json.dumps(report)
+    assert secret not in repr(report)
+
+
+def test_doctor_reports_login_token_file(monkeypatch, tmp_path):
+    """Simulated: a token file written by `huggingface_hub login` (no HF_TOKEN)."""
+    from huggingface_hub import constants
+
+    secret = "hf_FileTokenValue0987654321"
+    token_file = tmp_path / "token"
+    token_file.write_text(secret + "\n")
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(token_file))
+    install_fake_nvml(monkeypatch)
+    report = doctor_report()
+    assert report["hub_token"] == {"configured": True, "source": "huggingface_hub login"}
+    assert secret not in json.dumps(report)

@@ -1,0 +1,538 @@
+"""Rating tables, stars, calibration, and the ``rate`` / ``calibrate`` commands."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from energy_badge import rating as rating_mod
+from energy_badge.errors import EXIT_INPUT, EXIT_USAGE, InputError, InvalidFileError, UsageError
+from energy_badge.rating import (
+    MIN_POPULATION,
+    calibrate,
+    cut_points,
+    find_entry,
+    load_table,
+    position,
+    rate,
+    shipped_tables,
+    stars_for,
+    table_errors,
+    validate_table,
+    write_table,
+)
+from energy_badge.stats import Stats
+
+TEXT_TASKS = (
+    "text-classification",
+    "sentence-similarity",
+    "question-answering",
+    "summarization",
+    "text-generation",
+)
+
+
+@dataclass
+class FakeResult:
+    """The accessors of energy_badge.result.EnergyResult that rating and render use."""
+
+    model_id: str = "org/model"
+    task: str = "text-classification"
+    canonical: bool = True
+    non_canonical_reasons: list[str] = field(default_factory=list)
+    workload_version: str = "1.0"
+    hardware_class: str | None = "H100"
+    gpu_name: str | None = "NVIDIA H100 80GB HBM3"
+    gpu_energy: Stats | None = None
+    created_at: str = "2026-11-21T10:00:00Z"
+    tool_version: str = "0.1.0"
+
+
+def energy(mean: float, rel: float = 0.05, n: int = 10) -> Stats:
+    half = mean * rel
+    return Stats(n, mean, half / 2, mean - half, mean + half, half, tuple([mean] * n))
+
+
+def result(value: float | None = 1.0, **kwargs) -> FakeResult:
+    return FakeResult(gpu_energy=None if value is None else energy(value), **kwargs)
+
+
+def table_with(cuts=(1.0, 2.0, 3.0, 4.0), low=0.5, high=8.0, method="log", **entry) -> dict:
+    return validate_table(
+        {
+            "schema_version": "1.0",
+            "table_version": "9.9.9-test",
+            "created": "2026-11-21",
+            "status": "provisional",
+            "source": "made up for the tests, no real measurement behind it",
+            "method": method,
+            "unit": "Wh per 1000 queries",
+            "entries": [
+                {
+                    "task": "text-classification",
+                    "hardware_class": "H100",
+                    "cut_points": list(cuts),
+                    "population": {"n": 0, "min": low, "max": high},
+                    **entry,
+                }
+            ],
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Stars at every boundary
+
+
+@pytest.mark.parametrize(
+    ("value", "stars"),
+    [(0.01, 5), (0.999, 5), (1.0, 4), (1.5, 4), (2.0, 3), (2.999, 3), (3.0, 2), (4.0, 1), (1e6, 1)],
+)
+def test_stars_for_boundaries(value, stars):
+    assert stars_for(value, (1.0, 2.0, 3.0, 4.0)) == stars
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_cut_point_belongs_to_the_band_above_it(k):
+    cuts = (0.502, 1.26, 3.17, 7.96)
+    below = math.nextafter(cuts[k], 0)
+    assert stars_for(below, cuts) == 5 - k
+    assert stars_for(cuts[k], cuts) == 4 - k
+
+
+def test_rate_at_every_boundary_reports_band_edges_and_position():
+    table = table_with()
+    cases = {
+        0.5: (5, None, 1.0),
+        1.0: (4, 1.0, 2.0),
+        2.0: (3, 2.0, 3.0),
+        3.0: (2, 3.0, 4.0),
+        4.0: (1, 4.0, None),
+    }
+    for value, (stars, low, high) in cases.items():
+        r = rate(result(value), table)
+        assert (r.stars, r.band_low, r.band_high) == (stars, low, high), value
+        assert r.unrated_reason is None and r.rated
+        assert r.cut_points == (1.0, 2.0, 3.0, 4.0)
+    # position: 0 at the population min, k/5 at the k-th cut point, 1 at the max
+    assert rate(result(0.5), table).position == pytest.approx(0.0)
+    for k, cut in enumerate((1.0, 2.0, 3.0, 4.0), start=1):
+        assert rate(result(cut), table).position == pytest.approx(k / 5)
+    assert rate(result(8.0), table).position == pytest.approx(1.0)
+    assert rate(result(16.0), table).position > 1.0
+    assert rate(result(0.25), table).position < 0.0
+
+
+def test_position_is_log_fraction_for_log_table_and_linear_for_linear():
+    entry = {"cut_points": [10, 100, 1000, 10000], "population": {"min": 1, "max": 100000}}
+    assert position(math.sqrt(10), entry, "log") == pytest.approx(0.1)
+    lin = {"cut_points": [2, 4, 6, 8], "population": {"min": 0.0001, "max": 10}}
+    assert position(5.0, lin, "linear") == pytest.approx(0.5, abs=1e-4)
+
+
+def test_stars_ci_shows_when_the_interval_crosses_a_cut():
+    table = table_with()
+    wide = FakeResult(gpu_energy=Stats(3, 2.05, 0.1, 1.9, 2.2, 0.15, (2.0, 2.05, 2.1)))
+    assert rate(wide, table).stars_ci == (3, 4)
+    assert rate(
+        result(
+            2.5,
+        ),
+        table,
+    ).stars_ci == (3, 3)
+    one_run = FakeResult(gpu_energy=Stats(1, 2.5, 0.0, None, None, None, (2.5,)))
+    r = rate(one_run, table)
+    assert r.stars == 3 and r.stars_ci is None
+
+
+@given(st.floats(min_value=1e-3, max_value=1e3), st.floats(min_value=1e-3, max_value=1e3))
+def test_more_energy_never_earns_more_stars(a, b):
+    table = table_with()
+    lo, hi = sorted((a, b))
+    r_lo, r_hi = rate(result(lo), table), rate(result(hi), table)
+    assert r_lo.stars >= r_hi.stars
+    assert r_lo.position <= r_hi.position + 1e-12
+
+
+def test_rating_to_dict_is_json():
+    d = rate(result(1.5), table_with()).to_dict()
+    back = json.loads(json.dumps(d))
+    assert back["stars"] == 4 and back["cut_points"] == [1.0, 2.0, 3.0, 4.0]
+    assert back["unit"] == "Wh per 1000 queries" and back["table_version"] == "9.9.9-test"
+    assert back["stars_ci"] == [4, 4]
+
+
+# --------------------------------------------------------------------------------------------
+# Unrated: never guessed
+
+
+def test_unknown_hardware_is_unrated_with_reason():
+    r = rate(result(1.0, hardware_class="T4", gpu_name="Tesla T4"), table_with())
+    assert r.stars is None and not r.rated
+    assert "T4" in r.unrated_reason and "H100" in r.unrated_reason
+    assert r.value == 1.0 and r.cut_points is None and r.position is None
+
+
+def test_unknown_task_is_unrated_with_reason():
+    r = rate(result(1.0, task="image-classification"), table_with())
+    assert r.stars is None and "image-classification" in r.unrated_reason
+
+
+def test_gpu_without_hardware_class_is_unrated():
+    r = rate(result(1.0, hardware_class=None, gpu_name="NVIDIA GeForce RTX 4090"), table_with())
+    assert r.stars is None and "RTX 4090" in r.unrated_reason
+
+
+def test_non_canonical_is_never_rated_even_when_energy_is_tiny():
+    r = rate(result(0.01, canonical=False, non_canonical_reasons=["custom inputs: my.txt"]), table_with())
+    assert r.stars is None
+    assert "canonical" in r.unrated_reason and "custom inputs: my.txt" in r.unrated_reason
+
+
+def test_unmeasured_energy_is_unrated():
+    r = rate(result(None), table_with())
+    assert r.stars is None and r.value is None and "not measured" in r.unrated_reason
+
+
+def test_workload_pinned_entry_only_rates_its_version():
+    table = table_with(workload_version="2.0")
+    assert rate(result(1.5, workload_version="2.0"), table).stars == 4
+    r = rate(result(1.5, workload_version="1.0"), table)
+    assert r.stars is None and "workload version 1.0" in r.unrated_reason
+
+
+def test_find_entry_prefers_the_pinned_entry():
+    table = table_with()
+    pinned = copy.deepcopy(table["entries"][0]) | {"workload_version": "2.0", "cut_points": [5, 6, 7, 7.5]}
+    table["entries"].append(pinned)
+    validate_table(table)
+    assert find_entry(table, "text-classification", "H100", "2.0")["cut_points"] == [5, 6, 7, 7.5]
+    assert find_entry(table, "text-classification", "H100", "1.0")["cut_points"] == [1.0, 2.0, 3.0, 4.0]
+
+
+# --------------------------------------------------------------------------------------------
+# Methods: log vs linear vs quantile
+
+
+def test_cut_points_per_method():
+    values = [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0]
+    assert cut_points(values, "log") == pytest.approx([10, 100, 1000, 10000])
+    assert cut_points([0.5, 10.5], "linear") == pytest.approx([2.5, 4.5, 6.5, 8.5])
+    assert cut_points([float(v) for v in range(1, 12)], "quantile") == pytest.approx([3, 5, 7, 9])
+    with pytest.raises(UsageError):
+        cut_points(values, "median")
+    with pytest.raises(ValueError, match="same energy"):
+        cut_points([2.0] * 12, "log")
+    with pytest.raises(ValueError, match="not distinct"):
+        cut_points([1.0] * 8 + [2.0, 3.0, 4.0], "quantile")
+    with pytest.raises(ValueError, match="positive"):
+        cut_points([0.0, 1.0, 2.0], "log")
+
+
+def _band_counts(values, cuts):
+    counts = dict.fromkeys(range(1, 6), 0)
+    for v in values:
+        counts[stars_for(v, cuts)] += 1
+    return counts
+
+
+def test_log_spreads_a_skewed_population_where_linear_lumps_it():
+    # 40 models spread over 3 orders of magnitude (0.1 to 100 Wh per 1000 queries), as real
+    # energies within a task are: evenly spaced on a log scale.
+    values = [0.1 * 10 ** (3 * i / 39) for i in range(40)]
+    log_counts = _band_counts(values, cut_points(values, "log"))
+    linear_counts = _band_counts(values, cut_points(values, "linear"))
+    quantile_counts = _band_counts(values, cut_points(values, "quantile"))
+    assert max(linear_counts.values()) >= 0.75 * len(values)  # linear: nearly everyone 5 stars
+    assert linear_counts[5] == max(linear_counts.values())
+    assert all(c >= 0.15 * len(values) for c in log_counts.values())  # log: every band used
+    assert max(log_counts.values()) <= 0.25 * len(values)
+    assert all(c == 8 for c in quantile_counts.values())  # quantile: a fifth in each band
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration
+
+
+def population(n: int, task="text-classification", hardware="H100", start=0.2, ratio=1.5) -> list[FakeResult]:
+    return [
+        result(start * ratio**i, model_id=f"org/{task}-{hardware}-{i}", task=task, hardware_class=hardware)
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("method", ["log", "linear", "quantile"])
+def test_calibrate_builds_a_valid_measured_table(method):
+    table = calibrate(population(12), method, version="1.0.0", created="2026-11-21")
+    assert table_errors(table) == []
+    assert table["status"] == "measured" and table["method"] == method and table["table_version"] == "1.0.0"
+    (entry,) = table["entries"]
+    assert entry["task"] == "text-classification" and entry["hardware_class"] == "H100"
+    assert entry["workload_version"] == "1.0"
+    pop = entry["population"]
+    assert pop["n"] == 12 and len(pop["model_ids"]) == 12
+    assert pop["min"] == pytest.approx(0.2) and pop["max"] == pytest.approx(0.2 * 1.5**11)
+    assert entry["cut_points"] == sorted(entry["cut_points"])
+    assert "12 canonical results" in table["source"]
+    # the population's members are rated against it: the least energy gets 5 stars, the most 1
+    members = population(12)
+    assert rate(members[0], table).stars == 5
+    assert rate(members[-1], table).stars == 1
+
+
+def test_calibrate_refuses_fewer_than_ten_and_names_task_and_count():
+    with pytest.raises(InputError) as info:
+        calibrate(population(MIN_POPULATION - 1, task="summarization"))
+    assert "summarization" in str(info.value) and "9" in str(info.value)
+    assert not isinstance(info.value, InvalidFileError)
+
+
+def test_calibrate_tables_qualifying_groups_and_reports_skipped_ones():
+    results = population(10) + population(3, task="summarization") + population(11, hardware="A100")
+    table = calibrate(results, "log")
+    keys = {(e["task"], e["hardware_class"]) for e in table["entries"]}
+    assert keys == {("text-classification", "H100"), ("text-classification", "A100")}
+    (skipped,) = table["skipped_groups"]
+    assert skipped["task"] == "summarization" and skipped["count"] == 3 and "at least 10" in skipped["reason"]
+
+
+def test_calibrate_excludes_non_canonical_results_with_reason():
+    results = population(10)
+    outsider = result(0.001, model_id="org/custom", canonical=False, non_canonical_reasons=["batch size 8"])
+    table = calibrate([*results, outsider])
+    (excluded,) = table["excluded_results"]
+    assert excluded["model_id"] == "org/custom" and "batch size 8" in excluded["reason"]
+    assert table["entries"][0]["population"]["min"] == pytest.approx(0.2)  # the outlier is not in it
+    # ten canonical results minus one non-canonical is nine: refused
+    with pytest.raises(InputError, match="9 canonical results"):
+        calibrate([*population(9), outsider])
+
+
+def test_calibrate_keeps_the_newest_result_of_a_model():
+    results = population(10)
+    old = result(99.0, model_id=results[0].model_id, created_at="2025-01-01T00:00:00Z")
+    table = calibrate([old, *results])
+    assert table["entries"][0]["population"]["n"] == 10
+    assert table["entries"][0]["population"]["max"] < 99.0
+    assert "older result" in table["excluded_results"][0]["reason"]
+
+
+def test_calibrate_skips_a_group_it_cannot_split():
+    same = [result(1.0, model_id=f"org/m{i}") for i in range(10)]
+    with pytest.raises(InputError, match="same energy"):
+        calibrate(same)
+
+
+def test_calibrate_rejects_empty_input_and_unknown_method():
+    with pytest.raises(InputError, match="no results"):
+        calibrate([])
+    with pytest.raises(UsageError):
+        calibrate(population(10), "median")
+
+
+def test_written_table_loads_back(tmp_path):
+    table = calibrate(population(10), "quantile", version="2.0.0")
+    path = write_table(table, tmp_path / "t.json")
+    assert load_table(path) == table
+
+
+# --------------------------------------------------------------------------------------------
+# The shipped provisional table and schema validation
+
+
+def test_shipped_tables_are_valid():
+    paths = shipped_tables()
+    assert paths, "no rating table shipped"
+    for path in paths:
+        load_table(path)
+
+
+def test_default_table_is_the_provisional_text_table():
+    table = load_table()
+    assert table["status"] == "provisional" and table["method"] == "log"
+    assert table["unit"] == "Wh per 1000 queries"
+    source = table["source"]
+    for words in ("not calibrated", "Luccioni", "issue-7", "A100", "log scale"):
+        assert words in source, words
+    for task in TEXT_TASKS:
+        entry = find_entry(table, task, "H100")
+        assert entry is not None, task
+        pop, cuts = entry["population"], entry["cut_points"]
+        assert pop["n"] == 0 and "model_ids" not in pop
+        assert pop["max"] / pop["min"] == pytest.approx(100)
+        ratios = [b / a for a, b in zip([pop["min"], *cuts], [*cuts, pop["max"]], strict=True)]
+        assert ratios == pytest.approx([10**0.4] * 5, rel=0.01)  # five equal log bands
+
+
+@pytest.mark.parametrize(
+    ("task", "kwh_per_1000"),
+    [("text-classification", 0.002), ("question-answering", 0.003), ("text-generation", 0.047),
+     ("summarization", 0.049)],
+)  # fmt: skip
+def test_provisional_table_centres_on_luccioni_task_means(task, kwh_per_1000):
+    entry = find_entry(load_table(), task, "H100")
+    centre = math.sqrt(entry["population"]["min"] * entry["population"]["max"])
+    assert centre == pytest.approx(kwh_per_1000 * 1000, rel=0.01)  # kWh/1000 -> Wh/1000
+    assert rate(result(centre, task=task), load_table()).stars == 3
+
+
+def _broken(mutate) -> dict:
+    table = copy.deepcopy(load_table())
+    mutate(table)
+    return table
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        (lambda t: t["entries"][1]["cut_points"].__setitem__(2, "x"), "$.entries[1].cut_points[2]"),
+        (lambda t: t["entries"][0]["cut_points"].pop(), "$.entries[0].cut_points"),
+        (lambda t: t["entries"][0]["cut_points"].reverse(), "$.entries[0].cut_points"),
+        (lambda t: t["entries"][2]["population"].__setitem__("min", -1), "$.entries[2].population.min"),
+        (lambda t: t.__setitem__("status", "guessed"), "$.status"),
+        (lambda t: t.__setitem__("method", "median"), "$.method"),
+        (lambda t: t.__setitem__("unit", "kWh"), "$.unit"),
+        (lambda t: t.__setitem__("created", "21/11/2026"), "$.created"),
+        (lambda t: t.pop("source"), "$"),
+        (lambda t: t.__setitem__("extra", 1), "$"),
+        (lambda t: t["entries"].append(copy.deepcopy(t["entries"][0])), "$.entries[10]"),
+        (lambda t: t["entries"][0]["population"].__setitem__("max", 0.3), "$.entries[0].cut_points"),
+    ],
+)
+def test_invalid_table_errors_name_the_json_path(tmp_path, mutate, path):
+    file = tmp_path / "table.json"
+    file.write_text(json.dumps(_broken(mutate)))
+    with pytest.raises(InvalidFileError) as info:
+        load_table(file)
+    assert any(e.startswith(f"{path}:") for e in info.value.errors), info.value.errors
+    assert str(file) in str(info.value) and "$" in str(info.value)
+
+
+def test_measured_table_needs_model_ids_and_ten_results():
+    table = calibrate(population(10))
+    del table["entries"][0]["population"]["model_ids"]
+    assert any(e.startswith("$.entries[0].population:") for e in table_errors(table))
+    table = calibrate(population(10))
+    table["entries"][0]["population"]["n"] = 9
+    table["entries"][0]["population"]["model_ids"].pop()
+    assert any(e.startswith("$.entries[0].population.n:") for e in table_errors(table))
+
+
+def test_unreadable_tables(tmp_path):
+    with pytest.raises(InvalidFileError, match="cannot read"):
+        load_table(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(InvalidFileError, match="not JSON"):
+        load_table(bad)
+
+
+def test_default_table_is_the_newest(tmp_path, monkeypatch):
+    old = copy.deepcopy(load_table())
+    new = copy.deepcopy(old) | {"table_version": "0.10.0", "created": "2027-05-01"}
+    newer_same_day = copy.deepcopy(new) | {"table_version": "0.9.0"}
+    paths = []
+    for i, t in enumerate((new, old, newer_same_day)):
+        paths.append(tmp_path / f"t{i}.json")
+        paths[-1].write_text(json.dumps(t))
+    monkeypatch.setattr(rating_mod, "shipped_tables", lambda: paths)
+    assert load_table()["table_version"] == "0.10.0"  # 0.10.0 > 0.9.0: versions compare as numbers
+
+
+# --------------------------------------------------------------------------------------------
+# CLI: rate and calibrate (load_result is replaced by a reader of FakeResult JSON)
+
+
+def _write_fake(path: Path, res: FakeResult) -> Path:
+    data = {k: v for k, v in res.__dict__.items() if k != "gpu_energy"}
+    data["gpu_energy"] = None if res.gpu_energy is None else res.gpu_energy.to_dict()
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _read_fake(path) -> FakeResult:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise InvalidFileError(f"{path}: cannot read: {err}") from err
+    gpu = data.pop("gpu_energy")
+    return FakeResult(**data, gpu_energy=None if gpu is None else Stats.from_dict(gpu))
+
+
+@pytest.fixture
+def fake_results(monkeypatch):
+    import energy_badge.result
+
+    monkeypatch.setattr(energy_badge.result, "load_result", _read_fake)
+
+
+def _cli(*args):
+    from energy_badge.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_cli_rate_table_and_json(tmp_path, fake_results):
+    path = _write_fake(tmp_path / "r.json", result(1.5, model_id="org/tiny"))
+    out = _cli("rate", path)
+    assert out.exit_code == 0, out.output
+    assert "org/tiny" in out.output and "★★★☆☆" in out.output and "3 of 5" in out.output
+    assert "1.26" in out.output and "3.17" in out.output  # the cut points around it
+    assert "provisional" in out.output
+    out = _cli("rate", path, "--json")
+    assert out.exit_code == 0
+    data = json.loads(out.output)
+    assert data["stars"] == 3 and data["cut_points"] == [0.502, 1.26, 3.17, 7.96]
+
+
+def test_cli_rate_unrated_and_custom_table(tmp_path, fake_results):
+    path = _write_fake(tmp_path / "r.json", result(1.5, hardware_class="T4"))
+    out = _cli("rate", path, "--json")
+    assert out.exit_code == 0 and json.loads(out.output)["stars"] is None
+    table = tmp_path / "t.json"
+    table.write_text(
+        json.dumps(table_with() | {"entries": [table_with()["entries"][0] | {"hardware_class": "T4"}]})
+    )
+    out = _cli("rate", path, "--table", table, "--json")
+    assert json.loads(out.output)["stars"] == 4
+
+
+def test_cli_rate_bad_files_exit_4(tmp_path, fake_results):
+    path = _write_fake(tmp_path / "r.json", result(1.5))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_broken(lambda t: t.__setitem__("method", "median"))))
+    out = _cli("rate", path, "--table", bad)
+    assert out.exit_code == EXIT_INPUT and "$.method" in out.output
+    out = _cli("rate", tmp_path / "missing.json")
+    assert out.exit_code == EXIT_INPUT
+
+
+def test_cli_calibrate(tmp_path, fake_results):
+    files = [
+        _write_fake(tmp_path / f"r{i}.json", r)
+        for i, r in enumerate(population(10) + population(2, "summarization"))
+    ]
+    out_file = tmp_path / "tables" / "mine.json"
+    out = _cli("calibrate", *files, "--method", "quantile", "-o", out_file, "--version", "3.1.0")
+    assert out.exit_code == 0, out.output
+    table = load_table(out_file)
+    assert table["table_version"] == "3.1.0" and table["method"] == "quantile"
+    assert "skipped" in out.output and "summarization" in out.output
+
+
+def test_cli_calibrate_too_few_exits_4(tmp_path, fake_results):
+    files = [_write_fake(tmp_path / f"r{i}.json", r) for i, r in enumerate(population(4))]
+    out = _cli("calibrate", *files, "-o", tmp_path / "t.json")
+    assert out.exit_code == EXIT_INPUT
+    assert "text-classification on H100" in out.output and "4 canonical results" in out.output
+    assert not (tmp_path / "t.json").exists()
+    out = _cli("calibrate", *files, "--method", "median", "-o", tmp_path / "t.json")
+    assert out.exit_code == EXIT_USAGE
