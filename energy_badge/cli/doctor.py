@@ -29,21 +29,64 @@ def doctor(as_json: bool) -> None:
         sys.exit(EXIT_CANNOT_MEASURE)
 
 
+def _yes(flag: object) -> str:
+    return "yes" if flag else "no"
+
+
+def doctor_rows(report: dict) -> list[tuple[str, str]]:
+    """Turn ``doctor_report()`` into (check, finding) lines a person can read."""
+    nvml = report["nvml"]
+    rows = [
+        (
+            "NVML (NVIDIA driver)",
+            f"available, driver {nvml['driver_version']}, CUDA {nvml['cuda_driver_version']}"
+            if nvml["available"]
+            else f"not available: {nvml['error']}",
+        )
+    ]
+    if report.get("cuda_visible_devices") is not None:
+        rows.append(("CUDA_VISIBLE_DEVICES", report["cuda_visible_devices"]))
+    if not report["gpus"]:
+        rows.append(("GPUs", "none seen"))
+    for gpu in report["gpus"]:
+        finding = f"{gpu['name']} ({gpu.get('architecture') or 'unknown architecture'}), "
+        finding += "energy counter: " + _yes(gpu["energy_counter"])
+        if gpu.get("other_processes"):
+            finding += f", other processes: {gpu['other_processes']}"
+        rows.append((f"GPU {gpu['index']}", finding))
+    rapl = report["rapl"]
+    rows.append(
+        (
+            "CPU/DRAM energy (RAPL)",
+            ("readable" if rapl["readable"] else "present but not readable (needs root)")
+            if rapl["present"]
+            else "not present (CPU and DRAM energy will be null)",
+        )
+    )
+    rows.append(("CPU", f"{report['cpu']['model']} x {report['cpu']['count']}"))
+    torch = report["torch"]
+    rows.append(
+        (
+            "torch",
+            f"{torch['version']}, CUDA available: {_yes(torch['cuda_available'])}"
+            if torch.get("version")
+            else f"not importable: {torch.get('error')}",
+        )
+    )
+    token = report["hub_token"]
+    rows.append(("Hub token", f"configured ({token['source']})" if token["configured"] else "not configured"))
+    verdict = "yes" if report["can_measure"] else f"no: {report['reason']}"
+    rows.append((f"can measure on GPU {report['gpu_index']}", verdict))
+    return rows
+
+
 def _print_report(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
     table = Table(title="energy-badge doctor", show_header=False)
-    table.add_column("check")
+    table.add_column("check", style="bold")
     table.add_column("finding", overflow="fold")
-    for key, value in report.items():
-        if key == "gpus":
-            if not value:
-                table.add_row("GPUs", "none seen")
-            for gpu in value:
-                counter = "energy counter" if gpu.get("energy_counter") else "NO energy counter"
-                table.add_row(f"GPU {gpu.get('index')}", f"{gpu.get('name')} ({counter})")
-        else:
-            table.add_row(key.replace("_", " "), str(value))
-    console.print(table)
+    for check, finding in doctor_rows(report):
+        table.add_row(check, finding)
+    Console().print(table)

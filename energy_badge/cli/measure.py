@@ -70,7 +70,7 @@ from energy_badge.workload import TASKS
 )
 @click.option(
     "--min-window",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, min_open=True),
     default=5.0,
     show_default=True,
     help="Seconds a repetition must last; shorter workloads are looped and normalised per query.",
