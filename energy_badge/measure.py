@@ -17,6 +17,7 @@ from typing import Any
 
 from energy_badge import __version__
 from energy_badge.errors import UsageError
+from energy_badge.meter import MeterConfig
 from energy_badge.result import SCHEMA_VERSION, EnergyResult
 from energy_badge.stats import Stats, difference, percentile
 
@@ -36,10 +37,10 @@ class MeasureOptions:
         dtype: override of the workload's default dtype (non-canonical).
         batch_size: override of batch size 1 (non-canonical).
         queries: run only the first N queries (non-canonical smoke run).
-        device: torch device; default ``cuda:<gpu_index>`` when CUDA is available, else ``cpu``.
+        device: torch device; default ``cuda:<gpu_index>`` when measuring energy, else CUDA when
+            available, else ``cpu``.
         energy: measure energy (False: performance only, non-canonical).
-        min_repetitions, max_repetitions, target_ci_rel, min_window_s, idle_seconds,
-        warmup_passes, gpu_index, allow_shared_gpu: the meter's settings (see ``MeterConfig``).
+        meter: the meter's settings (repetitions, stopping rule, window, idle sample, GPU).
         trust_remote_code, allow_pickle: loading permissions, recorded in the result.
         token: Hub token for gated/private models (never recorded).
         endpoint: Hub endpoint (defaults to ``HF_ENDPOINT`` / huggingface.co).
@@ -51,14 +52,7 @@ class MeasureOptions:
     queries: int | None = None
     device: str | None = None
     energy: bool = True
-    min_repetitions: int = 3
-    max_repetitions: int = 10
-    target_ci_rel: float = 0.01
-    min_window_s: float = 5.0
-    idle_seconds: float = 5.0
-    warmup_passes: int = 1
-    gpu_index: int = 0
-    allow_shared_gpu: bool = False
+    meter: MeterConfig = field(default_factory=MeterConfig)
     trust_remote_code: bool = False
     allow_pickle: bool = False
     token: str | None = field(default=None, repr=False)
@@ -186,61 +180,55 @@ def measure_model(
         run_workload = workload
     reasons = non_canonical_reasons(workload, options, full_queries)
 
-    config = meter_mod.MeterConfig(
-        min_repetitions=options.min_repetitions,
-        max_repetitions=options.max_repetitions,
-        target_ci_rel=options.target_ci_rel,
-        min_window_s=options.min_window_s,
-        idle_seconds=options.idle_seconds,
-        warmup_passes=options.warmup_passes,
-        gpu_index=options.gpu_index,
-        allow_shared_gpu=options.allow_shared_gpu,
-    )
+    config = options.meter
     emit("stage", {"message": "checking the energy meter" if options.energy else "performance-only run"})
     meter = meter_mod.open_meter(config, energy=options.energy)
-
-    device = options.device
-    if device is None and options.energy:
-        device = f"cuda:{options.gpu_index}"
-    emit("stage", {"message": f"loading {model}"})
-    runner = load_runner(
-        model,
-        task,
-        revision=options.revision,
-        dtype=options.dtype or workload.default_dtype,
-        device=device,
-        batch_size=options.batch_size,
-        trust_remote_code=options.trust_remote_code,
-        allow_pickle=options.allow_pickle,
-        token=options.token,
-        endpoint=options.endpoint,
-    )
-    if options.energy and not str(runner.device).startswith("cuda"):
-        reasons.append(f"the model ran on {runner.device}, not on the metered GPU")
-    emit("stage", {"message": f"tokenizing {len(run_workload.queries)} queries"})
-    runner.prepare(run_workload)
-    n_queries = len(run_workload.queries)
-
-    def phase(name: str, pass_fn: Callable[[], Any], measure_idle: bool) -> Any:
-        emit(
-            "phase",
-            {
-                "name": name,
-                "max_repetitions": config.max_repetitions if options.energy else config.min_repetitions,
-            },
+    try:
+        device = options.device
+        if device is None and options.energy:
+            device = f"cuda:{config.gpu_index}"
+        emit("stage", {"message": f"loading {model}"})
+        runner = load_runner(
+            model,
+            task,
+            revision=options.revision,
+            dtype=options.dtype or workload.default_dtype,
+            device=device,
+            batch_size=options.batch_size,
+            trust_remote_code=options.trust_remote_code,
+            allow_pickle=options.allow_pickle,
+            token=options.token,
+            endpoint=options.endpoint,
         )
+        if options.energy and str(runner.device) != f"cuda:{config.gpu_index}":
+            reasons.append(f"the model ran on {runner.device}, not on the metered GPU")
+        emit("stage", {"message": f"tokenizing {len(run_workload.queries)} queries"})
+        runner.prepare(run_workload)
+        n_queries = len(run_workload.queries)
 
-        def on_repetition(rep: Any, stats: Stats | None) -> None:
-            emit("repetition", {"phase": name, "repetition": rep, "stats": stats})
+        def phase(name: str, pass_fn: Callable[[], Any], measure_idle: bool) -> Any:
+            emit(
+                "phase",
+                {
+                    "name": name,
+                    "max_repetitions": config.max_repetitions if options.energy else config.min_repetitions,
+                },
+            )
 
-        return meter.measure(
-            pass_fn, n_queries, warmup=pass_fn, on_repetition=on_repetition, measure_idle=measure_idle
-        )
+            def on_repetition(rep: Any, stats: Stats | None) -> None:
+                emit("repetition", {"phase": name, "repetition": rep, "stats": stats})
 
-    main = phase("workload", runner.run_pass, measure_idle=options.energy)
-    prefill = None
-    if task == "text-generation":
-        prefill = phase("prefill", runner.run_prefill_pass, measure_idle=False)
+            return meter.measure(
+                pass_fn, n_queries, warmup=pass_fn, on_repetition=on_repetition, measure_idle=measure_idle
+            )
+
+        main = phase("workload", runner.run_pass, measure_idle=options.energy)
+        prefill = None
+        if task == "text-generation":
+            prefill = phase("prefill", runner.run_prefill_pass, measure_idle=False)
+        hardware = meter.hardware
+    finally:
+        meter.close()
 
     isolation = dict(main.isolation)
     if isolation.get("other_processes"):
@@ -275,16 +263,7 @@ def measure_model(
     measurement: dict[str, Any] = {
         "meter": "zeus" if options.energy else "none",
         "energy_source": main.energy_source,
-        "config": {
-            "min_repetitions": config.min_repetitions,
-            "max_repetitions": config.max_repetitions,
-            "target_ci_rel": config.target_ci_rel,
-            "min_window_s": config.min_window_s,
-            "idle_seconds": config.idle_seconds,
-            "warmup_passes": config.warmup_passes,
-            "gpu_index": config.gpu_index,
-            "allow_shared_gpu": config.allow_shared_gpu,
-        },
+        "config": config.to_dict(),
         "warmup_seconds": main.warmup_seconds,
         "idle": main.idle.to_dict() if main.idle is not None else None,
         "stopped_because": main.stopped_because,
@@ -304,7 +283,6 @@ def measure_model(
             energy["prefill_gpu"] = prefill.gpu_wh_per_1k.to_dict()
             energy["decode_gpu"] = difference(main.gpu_wh_per_1k, prefill.gpu_wh_per_1k).to_dict()
 
-    hardware = meter.hardware
     counts = runner.input_token_counts
     data = {
         "schema_version": SCHEMA_VERSION,

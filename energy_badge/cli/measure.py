@@ -128,18 +128,13 @@ def measure(
     """
     from energy_badge.errors import UsageError
     from energy_badge.measure import MeasureOptions, measure_model
+    from energy_badge.meter import MeterConfig
     from energy_badge.result import default_output_path, write_result
 
     if min_repetitions > max_repetitions:
         raise UsageError("--min-repetitions cannot exceed --max-repetitions")
     _quiet_libraries()
-    options = MeasureOptions(
-        revision=revision,
-        dtype=dtype,
-        batch_size=batch_size,
-        queries=queries,
-        device=device,
-        energy=not no_energy,
+    meter = MeterConfig(
         min_repetitions=min_repetitions,
         max_repetitions=max_repetitions,
         target_ci_rel=target_ci / 100.0,
@@ -147,6 +142,15 @@ def measure(
         idle_seconds=idle_seconds,
         gpu_index=gpu_index,
         allow_shared_gpu=allow_shared_gpu,
+    )
+    options = MeasureOptions(
+        revision=revision,
+        dtype=dtype,
+        batch_size=batch_size,
+        queries=queries,
+        device=device,
+        energy=not no_energy,
+        meter=meter,
         trust_remote_code=trust_remote_code,
         allow_pickle=allow_pickle,
     )
