@@ -42,6 +42,9 @@ class MeasureOptions:
         energy: measure energy (False: performance only, non-canonical).
         meter: the meter's settings (repetitions, stopping rule, window, idle sample, GPU).
         trust_remote_code, allow_pickle: loading permissions, recorded in the result.
+        random_weights: build the architecture from its config with seeded random weights (no
+            weight file is read); recorded, so such a result describes the architecture only and
+            is never published as the model's badge.
         token: Hub token for gated/private models (never recorded).
         endpoint: Hub endpoint (defaults to ``HF_ENDPOINT`` / huggingface.co).
     """
@@ -55,6 +58,7 @@ class MeasureOptions:
     meter: MeterConfig = field(default_factory=MeterConfig)
     trust_remote_code: bool = False
     allow_pickle: bool = False
+    random_weights: bool = False
     token: str | None = field(default=None, repr=False)
     endpoint: str | None = None
 
@@ -197,6 +201,7 @@ def measure_model(
             batch_size=options.batch_size,
             trust_remote_code=options.trust_remote_code,
             allow_pickle=options.allow_pickle,
+            random_weights=options.random_weights,
             token=options.token,
             endpoint=options.endpoint,
         )

@@ -12,9 +12,15 @@ orders of magnitude, and equal bands on a linear scale (the AI Energy Score's me
 every model in the lowest band. ``linear`` (the AI Energy Score's way) and ``quantile`` (the 20,
 40, 60 and 80 % quantiles) are also offered.
 
+Text generation is rated per model size class, as in the AI Energy Score: class A up to 20B
+parameters, B up to 66B, C above (:func:`size_class`, from the result's ``model.parameters``). A
+table entry may carry a ``size_class``; such an entry rates only text-generation models of that
+class, and an entry without one rates every size (tables written before size classes keep working).
+:func:`calibrate` groups text-generation results by size class.
+
 A result is never rated by guesswork: a non-canonical result, a result without a GPU energy
-measurement, or one whose task or hardware class has no table entry gets ``stars=None`` and the
-reason in ``unrated_reason``.
+measurement, or one whose task, hardware class or size class has no table entry gets
+``stars=None`` and the reason in ``unrated_reason``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from energy_badge.errors import InputError, InvalidFileError, UsageError
+from energy_badge.files import read_json, write_atomic
 
 UNIT = "Wh per 1000 queries"
 METHODS = ("log", "linear", "quantile")
@@ -39,6 +46,10 @@ MIN_POPULATION = 10
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
 TABLE_SCHEMA = "rating-table.schema.json"
 TABLE_SCHEMA_VERSION = "1.0"
+
+# The AI Energy Score's text-generation size classes: (class, largest parameter count; None = no limit).
+SIZE_CLASSES: tuple[tuple[str, int | None], ...] = (("A", 20_000_000_000), ("B", 66_000_000_000), ("C", None))
+SIZE_CLASS_TASKS = frozenset({"text-generation"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -55,8 +66,8 @@ def table_errors(table: Any) -> list[str]:
     """Check a table against its schema and the rules a schema cannot say.
 
     Beyond the schema: cut points strictly ascending and inside [population min, max]; min below
-    max; at most one entry per (task, hardware class, workload version); ``model_ids`` as many
-    as ``n``.
+    max; at most one entry per (task, hardware class, workload version, size class); a size class
+    only on a task rated per size class (text generation); ``model_ids`` as many as ``n``.
 
     Args:
         table: the parsed JSON document.
@@ -69,7 +80,7 @@ def table_errors(table: Any) -> list[str]:
     errors = schema_errors(table, TABLE_SCHEMA)
     if errors:
         return errors
-    seen: dict[tuple[str, str, str | None], int] = {}
+    seen: dict[tuple[str, str, str | None, str | None], int] = {}
     for i, entry in enumerate(table["entries"]):
         path = f"$.entries[{i}]"
         cuts = entry["cut_points"]
@@ -84,7 +95,12 @@ def table_errors(table: Any) -> list[str]:
             )
         if "model_ids" in pop and len(pop["model_ids"]) != pop["n"]:
             errors.append(f"{path}.population.model_ids: {len(pop['model_ids'])} ids for n = {pop['n']}")
-        key = (entry["task"], entry["hardware_class"], entry.get("workload_version"))
+        if "size_class" in entry and entry["task"] not in SIZE_CLASS_TASKS:
+            errors.append(
+                f"{path}.size_class: only {', '.join(sorted(SIZE_CLASS_TASKS))} is rated per size class, "
+                f"not {entry['task']}"
+            )
+        key = (entry["task"], entry["hardware_class"], entry.get("workload_version"), entry.get("size_class"))
         if key in seen:
             errors.append(f"{path}: duplicates $.entries[{seen[key]}] ({_describe_key(key)})")
         else:
@@ -92,9 +108,13 @@ def table_errors(table: Any) -> list[str]:
     return errors
 
 
-def _describe_key(key: tuple[str, str, str | None]) -> str:
-    task, hardware, workload = key
-    return f"{task} on {hardware}" + (f", workload {workload}" if workload else "")
+def _describe_key(key: tuple[str, str, str | None, str | None]) -> str:
+    task, hardware, workload, size = key
+    return (
+        f"{task} on {hardware}"
+        + (f", workload {workload}" if workload else "")
+        + (f", size class {size}" if size else "")
+    )
 
 
 def validate_table(table: Any, *, source: str = "rating table") -> dict:
@@ -128,19 +148,7 @@ def load_table(path: str | os.PathLike[str] | None = None) -> dict:
         if not tables:
             raise InvalidFileError("no rating table is shipped with energy-badge")
         return max(tables, key=lambda t: (t["created"], _version_key(t["table_version"])))
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as err:
-        raise InvalidFileError(f"{path}: cannot read: {err.strerror or err}") from err
-    except UnicodeDecodeError as err:
-        raise InvalidFileError(f"{path}: not UTF-8 text") from err
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InvalidFileError(
-            f"{path}: not JSON: {err.msg} at line {err.lineno} column {err.colno}"
-        ) from err
+    data = read_json(path)
     return validate_table(data, source=str(path))
 
 
@@ -156,30 +164,80 @@ def write_table(table: dict, path: str | os.PathLike[str]) -> Path:
         InvalidFileError: the table is not valid; nothing is written.
     """
     validate_table(table)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(table, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    write_atomic(path, (json.dumps(table, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return Path(path)
 
 
 def find_entry(
-    table: dict, task: str, hardware_class: str, workload_version: str | None = None
+    table: dict,
+    task: str,
+    hardware_class: str,
+    workload_version: str | None = None,
+    size_class: str | None = None,
 ) -> dict | None:
     """Return the table entry for a task and hardware class, or None.
 
     An entry pinned to a workload version matches only that version and is preferred over an
-    unpinned entry for the same task and hardware class.
+    unpinned entry for the same task and hardware class. Likewise an entry with a ``size_class``
+    matches only that size class (``size_class=None``: a model of unknown size, or a task not rated
+    per size, matches no such entry) and is preferred over an entry without one. The workload pin
+    weighs more than the size class.
     """
-    unpinned = None
+    best, best_rank = None, -1
     for entry in table["entries"]:
         if entry["task"] != task or entry["hardware_class"] != hardware_class:
             continue
         pinned = entry.get("workload_version")
-        if pinned is None:
-            unpinned = entry
-        elif pinned == workload_version:
-            return entry
-    return unpinned
+        sized = entry.get("size_class")
+        if (pinned is not None and pinned != workload_version) or (sized is not None and sized != size_class):
+            continue
+        rank = 2 * (pinned is not None) + (sized is not None)
+        if rank > best_rank:
+            best, best_rank = entry, rank
+    return best
+
+
+def size_class(parameters: int | None) -> str | None:
+    """The AI Energy Score size class of a text-generation model: ``A`` up to 20B parameters,
+    ``B`` up to 66B, ``C`` above; None when the count is unknown (None or not positive)."""
+    if parameters is None or parameters <= 0:
+        return None
+    for name, limit in SIZE_CLASSES:
+        if limit is None or parameters <= limit:
+            return name
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def model_parameters(result: Any) -> int | None:
+    """The result's parameter count (``model.parameters``), or None when it does not give one."""
+    value = getattr(result, "parameters", None)
+    if value is None:
+        data = getattr(result, "data", None)
+        if isinstance(data, dict):
+            value = (data.get("model") or {}).get("parameters")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def result_size_class(result: Any) -> str | None:
+    """The size class a result is rated in: only for tasks rated per size (text generation)."""
+    if result.task not in SIZE_CLASS_TASKS:
+        return None
+    return size_class(model_parameters(result))
+
+
+def describe_size_class(name: str) -> str:
+    """``A`` -> ``"size class A (up to 20B parameters)"``."""
+    bounds = dict(SIZE_CLASSES)
+    names = [n for n, _ in SIZE_CLASSES]
+    limit = bounds[name]
+    if limit is not None:
+        return f"size class {name} (up to {limit / 1e9:g}B parameters)"
+    previous = bounds[names[names.index(name) - 1]]
+    return f"size class {name} (over {previous / 1e9:g}B parameters)"
+
+
+def _billions(parameters: int) -> str:
+    return f"{parameters / 1e9:.3g}B" if parameters >= 1e8 else f"{parameters / 1e6:.3g}M"
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,6 +289,8 @@ class Rating:
         stars_ci: (stars at ci95_high, stars at ci95_low): the rating's range over the interval;
             equal values mean the interval crosses no cut point.
         table_version, table_status, method: the table used.
+        size_class: the model's size class for tasks rated per size (text generation: A, B, C),
+            else None.
     """
 
     stars: int | None
@@ -251,6 +311,7 @@ class Rating:
     table_status: str
     method: str
     unit: str = UNIT
+    size_class: str | None = None
 
     @property
     def rated(self) -> bool:
@@ -293,6 +354,7 @@ def rate(result: Any, table: dict | None = None) -> Rating:
         "table_version": table["table_version"],
         "table_status": table["status"],
         "method": table["method"],
+        "size_class": result_size_class(result),
     }
     unrated = {
         "stars": None,
@@ -305,7 +367,9 @@ def rate(result: Any, table: dict | None = None) -> Rating:
     reason = _unrated_reason(result, table)
     if reason is not None:
         return Rating(unrated_reason=reason, **unrated, **common)
-    entry = find_entry(table, result.task, result.hardware_class, result.workload_version)
+    entry = find_entry(
+        table, result.task, result.hardware_class, result.workload_version, common["size_class"]
+    )
     if entry is None:
         return Rating(unrated_reason=_no_entry_reason(result, table), **unrated, **common)
     value = energy.mean
@@ -354,9 +418,31 @@ def _no_entry_reason(result: Any, table: dict) -> str:
             f"rating table {version} has no entry for {result.task} on {result.hardware_class} "
             f"(it covers {result.task} on: {', '.join(hardware)})"
         )
+    candidates = [
+        e
+        for e in table["entries"]
+        if e["task"] == result.task
+        and e["hardware_class"] == result.hardware_class
+        and e.get("workload_version") in (None, result.workload_version)
+    ]
+    if not candidates:
+        return (
+            f"rating table {version} has no entry for {result.task} on {result.hardware_class} "
+            f"with workload version {result.workload_version}"
+        )
+    # Every candidate is for another size class (text generation is rated per size class).
+    covered = ", ".join(describe_size_class(s) for s in sorted({e["size_class"] for e in candidates}))
+    where = f"{result.task} on {result.hardware_class}"
+    parameters = model_parameters(result)
+    if parameters is None or parameters <= 0:
+        return (
+            f"rating table {version} rates {where} only for {covered}, "
+            "and the result does not give the model's parameter count"
+        )
     return (
-        f"rating table {version} has no entry for {result.task} on {result.hardware_class} "
-        f"with workload version {result.workload_version}"
+        f"rating table {version} has no entry for {where} in "
+        f"{describe_size_class(str(result_size_class(result)))}: this model has "
+        f"{_billions(parameters)} parameters, and the table covers only {covered}"
     )
 
 
@@ -420,11 +506,13 @@ def calibrate(
 ) -> dict:
     """Build a rating table from a population of results.
 
-    Results are grouped by (task, hardware class, workload version). Non-canonical results,
-    results without GPU energy or hardware class, and older duplicates of a model already in its
-    group are excluded (listed with the reason under ``excluded_results``). A group with fewer
-    than 10 results (``MIN_POPULATION``) is skipped (listed under ``skipped_groups``); if no group
-    qualifies, nothing is tabled.
+    Results are grouped by (task, hardware class, workload version), and text generation also by
+    size class (A, B, C; see :func:`size_class`), each group giving one entry. Non-canonical
+    results, results without GPU energy or hardware class (or, for text generation, without a
+    parameter count), and older duplicates of a model already in its group are excluded (listed
+    with the reason under ``excluded_results``). A group with fewer than 10 results
+    (``MIN_POPULATION``) is skipped (listed under ``skipped_groups``); if no group qualifies,
+    nothing is tabled.
 
     Args:
         results: the population (``EnergyResult`` objects or anything with their accessors).
@@ -447,7 +535,7 @@ def calibrate(
     created = created or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
     version = version or f"{created.replace('-', '.')}-{method}"
     excluded: list[dict] = []
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    groups: dict[tuple[str, str, str, str | None], dict[str, Any]] = {}
     offered = 0
     for result in results:
         offered += 1
@@ -455,7 +543,8 @@ def calibrate(
         if reason is not None:
             excluded.append(_excluded(result, reason))
             continue
-        members = groups.setdefault((result.task, result.hardware_class, result.workload_version), {})
+        key = (result.task, result.hardware_class, result.workload_version, result_size_class(result))
+        members = groups.setdefault(key, {})
         previous = members.get(result.model_id)
         if previous is None:
             members[result.model_id] = result
@@ -470,11 +559,14 @@ def calibrate(
 
     entries: list[dict] = []
     skipped: list[dict] = []
-    for (task, hardware, workload), members in sorted(groups.items()):
+    for (task, hardware, workload, size), members in sorted(
+        groups.items(), key=lambda item: tuple(part or "" for part in item[0])
+    ):
         group = {
             "task": task,
             "hardware_class": hardware,
             "workload_version": workload,
+            **({"size_class": size} if size is not None else {}),
             "count": len(members),
         }
         if len(members) < MIN_POPULATION:
@@ -492,6 +584,7 @@ def calibrate(
                 "task": task,
                 "hardware_class": hardware,
                 "workload_version": workload,
+                **({"size_class": size} if size is not None else {}),
                 "cut_points": cuts,
                 "population": {
                     "n": len(values),
@@ -502,7 +595,7 @@ def calibrate(
             }
         )
     if not entries:
-        details = "; ".join(f"{g['task']} on {g['hardware_class']}: {g['reason']}" for g in skipped)
+        details = "; ".join(f"{_group_name(g)}: {g['reason']}" for g in skipped)
         if not details:
             details = f"none of the {offered} results can be used ({excluded[0]['reason']}, ...)"
         raise InputError(f"cannot calibrate: no task and hardware group qualifies ({details})")
@@ -542,7 +635,14 @@ def _calibration_exclusion(result: Any) -> str | None:
         return f"GPU energy {energy.mean} is not a positive number"
     if not result.hardware_class:
         return f"the GPU ({result.gpu_name or 'none recorded'}) has no hardware class"
+    if result.task in SIZE_CLASS_TASKS and result_size_class(result) is None:
+        return f"{result.task} is grouped by model size, and the result gives no parameter count"
     return None
+
+
+def _group_name(group: dict) -> str:
+    name = f"{group['task']} on {group['hardware_class']}"
+    return name + (f" (size class {group['size_class']})" if group.get("size_class") else "")
 
 
 def _excluded(result: Any, reason: str) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from energy_badge.errors import InvalidFileError
+from energy_badge.files import read_json, write_atomic
 from energy_badge.stats import Stats
 
 SCHEMA_VERSION = "1.0"
@@ -116,6 +116,21 @@ class EnergyResult:
         return self.data["model"]["revision"]
 
     @property
+    def model_source(self) -> str:
+        """``"hub"`` (a Hub repo id) or ``"local"`` (a local folder)."""
+        return self.data["model"]["source"]
+
+    @property
+    def parameters(self) -> int:
+        """The model's parameter count (tied weights counted once)."""
+        return self.data["model"]["parameters"]
+
+    @property
+    def random_weights(self) -> bool:
+        """True when the weights were random (the figure measures the architecture only)."""
+        return bool(self.data["model"]["random_weights"])
+
+    @property
     def workload_name(self) -> str:
         return self.data["workload"]["name"]
 
@@ -163,19 +178,7 @@ def load_result(path: str | os.PathLike[str]) -> EnergyResult:
     Raises:
         InvalidFileError: the file is missing, is not JSON, or does not match the schema.
     """
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as err:
-        raise InvalidFileError(f"{path}: cannot read: {err.strerror or err}") from err
-    except UnicodeDecodeError as err:
-        raise InvalidFileError(f"{path}: not UTF-8 text") from err
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InvalidFileError(
-            f"{path}: not JSON: {err.msg} at line {err.lineno} column {err.colno}"
-        ) from err
+    data = read_json(path)
     return EnergyResult.from_dict(data, source=str(path))
 
 
@@ -205,17 +208,8 @@ def write_result(result: EnergyResult | dict, path: str | os.PathLike[str]) -> P
         result = EnergyResult.from_dict(result)
     else:
         result = EnergyResult.from_dict(result.data)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(result.to_json())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    write_atomic(path, result.to_json().encode("utf-8"))
+    return Path(path)
 
 
 def default_output_path(model_id: str, task: str, created_at: str, directory: str = "energy-results") -> Path:

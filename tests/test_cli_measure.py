@@ -449,3 +449,45 @@ def test_measure_from_the_loopback_hub_records_the_revision(tiny, tmp_path):
         )
         assert proc.returncode == 4, proc.stderr
         assert not (tmp_path / "missing.json").exists()
+
+
+def test_random_weights_measure_the_architecture_only(tiny, tmp_path):
+    """Nothing simulated: a folder with only config and tokenizer (no weights) runs with
+    --random-weights, and the result says so."""
+    import shutil
+
+    folder = tmp_path / "config-only"
+    shutil.copytree(tiny["text-classification"], folder)
+    for weights in folder.glob("*.safetensors"):
+        weights.unlink()
+    out = tmp_path / "r.json"
+    code, _, stderr = run_cli(
+        "measure",
+        str(folder),
+        "--task",
+        "text-classification",
+        "--no-energy",
+        "--queries",
+        "5",
+        "--min-window",
+        "0.05",
+        "-o",
+        str(out),
+    )
+    assert code == 4  # no weights and no --random-weights: refused
+    code, _, stderr = run_cli(
+        "measure",
+        str(folder),
+        "--task",
+        "text-classification",
+        "--no-energy",
+        "--queries",
+        "5",
+        "--min-window",
+        "0.05",
+        "--random-weights",
+        "-o",
+        str(out),
+    )
+    assert code == 0, stderr
+    assert load_result(out).data["model"]["random_weights"] is True

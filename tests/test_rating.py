@@ -54,6 +54,7 @@ class FakeResult:
     gpu_energy: Stats | None = None
     created_at: str = "2026-11-21T10:00:00Z"
     tool_version: str = "0.1.0"
+    parameters: int | None = None
 
 
 def energy(mean: float, rel: float = 0.05, n: int = 10) -> Stats:
@@ -360,10 +361,10 @@ def test_default_table_is_the_provisional_text_table():
     assert table["status"] == "provisional" and table["method"] == "log"
     assert table["unit"] == "Wh per 1000 queries"
     source = table["source"]
-    for words in ("not calibrated", "Luccioni", "issue-7", "A100", "log scale"):
+    for words in ("not calibrated", "Luccioni", "issue-7", "A100", "log scale", "size class A only"):
         assert words in source, words
     for task in TEXT_TASKS:
-        entry = find_entry(table, task, "H100")
+        entry = find_entry(table, task, "H100", size_class="A" if task == "text-generation" else None)
         assert entry is not None, task
         pop, cuts = entry["population"], entry["cut_points"]
         assert pop["n"] == 0 and "model_ids" not in pop
@@ -378,10 +379,10 @@ def test_default_table_is_the_provisional_text_table():
      ("summarization", 0.049)],
 )  # fmt: skip
 def test_provisional_table_centres_on_luccioni_task_means(task, kwh_per_1000):
-    entry = find_entry(load_table(), task, "H100")
+    entry = find_entry(load_table(), task, "H100", size_class="A" if task == "text-generation" else None)
     centre = math.sqrt(entry["population"]["min"] * entry["population"]["max"])
     assert centre == pytest.approx(kwh_per_1000 * 1000, rel=0.01)  # kWh/1000 -> Wh/1000
-    assert rate(result(centre, task=task), load_table()).stars == 3
+    assert rate(result(centre, task=task, parameters=1_100_000_000), load_table()).stars == 3
 
 
 def _broken(mutate) -> dict:
@@ -536,3 +537,133 @@ def test_cli_calibrate_too_few_exits_4(tmp_path, fake_results):
     assert not (tmp_path / "t.json").exists()
     out = _cli("calibrate", *files, "--method", "median", "-o", tmp_path / "t.json")
     assert out.exit_code == EXIT_USAGE
+
+
+# --------------------------------------------------------------------------------------------
+# Text generation per size class (AI Energy Score: A <= 20B parameters, B <= 66B, C larger)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "size"),
+    [(1, "A"), (124_000_000, "A"), (20_000_000_000, "A"), (20_000_000_001, "B"), (66_000_000_000, "B"),
+     (66_000_000_001, "C"), (405_000_000_000, "C"), (None, None), (0, None)],
+)  # fmt: skip
+def test_size_class_boundaries(parameters, size):
+    assert rating_mod.size_class(parameters) == size
+
+
+def test_size_class_only_for_text_generation():
+    assert rating_mod.result_size_class(result(1.0, task="text-generation", parameters=7 * 10**9)) == "A"
+    assert rating_mod.result_size_class(result(1.0, parameters=7 * 10**9)) is None  # text-classification
+    assert rating_mod.result_size_class(result(1.0, task="text-generation")) is None  # count unknown
+
+
+def _generation_table(*sizes: str | None, check: bool = True) -> dict:
+    """A table with one text-generation entry per size (None: an entry without a size class)."""
+    entries = []
+    for i, size in enumerate(sizes):
+        scale = 10.0**i
+        entry = {
+            "task": "text-generation",
+            "hardware_class": "H100",
+            "cut_points": [scale * c for c in (1.0, 2.0, 3.0, 4.0)],
+            "population": {"n": 0, "min": scale * 0.5, "max": scale * 8.0},
+        }
+        if size is not None:
+            entry["size_class"] = size
+        entries.append(entry)
+    table = table_with() | {"entries": entries}
+    return validate_table(table) if check else table
+
+
+def test_text_generation_is_rated_in_its_size_class():
+    table = _generation_table("A", "B", "C")
+    small = result(1.5, task="text-generation", parameters=7 * 10**9)
+    medium = result(15.0, task="text-generation", parameters=34 * 10**9)
+    large = result(150.0, task="text-generation", parameters=70 * 10**9)
+    for res in (small, medium, large):
+        r = rate(res, table)
+        assert r.stars == 4, r
+    assert [rate(r, table).size_class for r in (small, medium, large)] == ["A", "B", "C"]
+    assert rate(small, table).cut_points == (1.0, 2.0, 3.0, 4.0)
+    assert rate(large, table).cut_points == (100.0, 200.0, 300.0, 400.0)
+    assert rate(small, table).to_dict()["size_class"] == "A"
+    assert rate(result(1.5), table_with()).size_class is None  # not a per-size task
+
+
+def test_shipped_table_rates_only_size_class_a_text_generation():
+    table = load_table()
+    small = rate(result(40.0, task="text-generation", parameters=8_030_000_000), table)
+    assert small.stars == 3 and small.size_class == "A"
+    big = rate(result(40.0, task="text-generation", parameters=70_600_000_000), table)
+    assert big.stars is None and big.size_class == "C"
+    reason = big.unrated_reason
+    assert "size class C" in reason and "70.6B parameters" in reason and "size class A" in reason
+    unknown = rate(result(40.0, task="text-generation"), table)
+    assert unknown.stars is None and "parameter count" in unknown.unrated_reason
+    for entry in table["entries"]:
+        assert ("size_class" in entry) == (entry["task"] == "text-generation")
+
+
+def test_entry_without_size_class_rates_every_size_and_sized_entry_wins():
+    old_style = _generation_table(None)  # a table written before size classes
+    assert rate(result(1.5, task="text-generation", parameters=10**11), old_style).stars == 4
+    assert rate(result(1.5, task="text-generation"), old_style).stars == 4
+    table = _generation_table(None, "B")
+    assert find_entry(table, "text-generation", "H100", "1.0", "B")["size_class"] == "B"
+    assert "size_class" not in find_entry(table, "text-generation", "H100", "1.0", "A")
+    assert "size_class" not in find_entry(table, "text-generation", "H100", "1.0", None)
+
+
+def test_workload_pin_outranks_size_class():
+    table = _generation_table("A", None)
+    table["entries"][1]["workload_version"] = "1.0"
+    validate_table(table)
+    assert find_entry(table, "text-generation", "H100", "1.0", "A") is table["entries"][1]
+    assert find_entry(table, "text-generation", "H100", "2.0", "A") is table["entries"][0]
+
+
+def test_size_class_rules_in_tables():
+    table = _generation_table("A", "A", check=False)
+    assert any(e.startswith("$.entries[1]: duplicates $.entries[0]") and "size class A" in e
+               for e in table_errors(table))  # fmt: skip
+    assert table_errors(_generation_table("A", "B", None)) == []
+    wrong_task = table_with()
+    wrong_task["entries"][0]["size_class"] = "A"  # on text-classification
+    wrong_task_errors = table_errors(wrong_task)
+    assert any(e.startswith("$.entries[0].size_class:") for e in wrong_task_errors), wrong_task_errors
+    bad_value = _generation_table("A", check=False)
+    bad_value["entries"][0]["size_class"] = "D"
+    assert any(e.startswith("$.entries[0].size_class:") for e in table_errors(bad_value))
+
+
+def test_calibrate_groups_text_generation_by_size_class():
+    def generation(n: int, parameters: int, start: float, tag: str) -> list[FakeResult]:
+        return [
+            result(start * 1.5**i, model_id=f"org/{tag}-{i}", task="text-generation", parameters=parameters)
+            for i in range(n)
+        ]
+
+    small = generation(10, 7 * 10**9, 10.0, "small")
+    medium = generation(4, 30 * 10**9, 100.0, "medium")
+    unknown = result(5.0, model_id="org/unknown", task="text-generation")
+    table = calibrate([*small, *medium, unknown, *population(10)], "log")
+    keys = {(e["task"], e.get("size_class")) for e in table["entries"]}
+    assert keys == {("text-generation", "A"), ("text-classification", None)}
+    (skipped,) = table["skipped_groups"]
+    assert skipped["size_class"] == "B" and skipped["count"] == 4
+    (excluded,) = table["excluded_results"]
+    assert excluded["model_id"] == "org/unknown" and "parameter count" in excluded["reason"]
+    assert rate(small[0], table).stars == 5 and rate(small[-1], table).stars == 1
+    assert rate(medium[0], table).stars is None
+    with pytest.raises(InputError, match=r"text-generation on H100 \(size class B\)"):
+        calibrate(medium)
+
+
+def test_cli_rate_shows_the_size_class(tmp_path, fake_results):
+    path = _write_fake(
+        tmp_path / "r.json", result(40.0, task="text-generation", parameters=34 * 10**9, model_id="org/mid")
+    )
+    out = _cli("rate", path)
+    assert out.exit_code == 0, out.output
+    assert "size class B" in out.output and "unrated" in out.output

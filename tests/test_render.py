@@ -177,7 +177,7 @@ def _check_texts_fit(svg: str, left_bound: float = 0.0):
 
 
 def test_badge_boxes_hold_their_text():
-    res, rating = rated(1234.5, task="text-generation")
+    res, rating = rated(1234.5, task="text-generation", parameters=7_000_000_000)
     svg = badge_svg(res, rating)
     root = _check_texts_fit(svg)
     lay = render.badge_layout(rating)

@@ -45,6 +45,7 @@ def badge(
     """Draw RESULT's badge or label, rated against the rating table."""
     from energy_badge import render
     from energy_badge.errors import UsageError
+    from energy_badge.files import write_atomic
     from energy_badge.rating import load_table, rate
     from energy_badge.result import load_result
 
@@ -68,7 +69,6 @@ def badge(
     else:
         svg = render.badge_svg(result, rating) if kind == "badge" else render.label_svg(result, rating)
         data = svg.encode("utf-8") if fmt == "svg" else render.to_png(svg, scale=scale)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_atomic(path, data)
     stars = f"{rating.stars} of 5 stars" if rating.stars else f"unrated ({rating.unrated_reason})"
     click.echo(f"wrote {path} ({kind}, {fmt}): {stars}")

@@ -92,12 +92,18 @@ from energy_badge.workload import TASKS
 )
 @click.option("--allow-pickle", is_flag=True, help="Allow pickle-based weight files (.bin/.pt) (recorded).")
 @click.option(
+    "--random-weights",
+    is_flag=True,
+    help="Build the architecture from its config with random weights (no weights downloaded): measures "
+    "the architecture only; recorded, and never published as the model's badge.",
+)
+@click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json"]),
+    type=click.Choice(["table", "json", "markdown"]),
     default="table",
     show_default=True,
-    help="How to print the summary.",
+    help="How to print the summary (markdown: a GitHub job summary, with the rating).",
 )
 def measure(
     model: str,
@@ -118,6 +124,7 @@ def measure(
     allow_shared_gpu: bool,
     trust_remote_code: bool,
     allow_pickle: bool,
+    random_weights: bool,
     fmt: str,
 ) -> None:
     """Measure MODEL (a Hub id like org/name, or a local folder) on TASK's canonical workload.
@@ -153,15 +160,21 @@ def measure(
         meter=meter,
         trust_remote_code=trust_remote_code,
         allow_pickle=allow_pickle,
+        random_weights=random_weights,
     )
     with _Progress(quiet=fmt == "json") as progress:
         result = measure_model(model, task, options, on_event=progress.event)
     path = write_result(result, output or default_output_path(result.model_id, task, result.created_at))
     if fmt == "json":
         click.echo(result.to_json(), nl=False)
+    elif fmt == "markdown":
+        from energy_badge.rating import rate
+        from energy_badge.summary import result_markdown
+
+        click.echo(result_markdown(result, rate(result)), nl=False)
     else:
         print_summary(result.data)
-    click.echo(f"result written to {path}", err=fmt == "json")
+    click.echo(f"result written to {path}", err=fmt != "table")
 
 
 def _quiet_libraries() -> None:

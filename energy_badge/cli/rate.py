@@ -49,6 +49,10 @@ def _print_rating(result, rating, table: dict) -> None:
     if result.gpu_name and result.gpu_name != rating.hardware_class:
         hardware += f" ({result.gpu_name})"
     summary.add_row("task", f"{rating.task} (workload v{rating.workload_version})")
+    if rating.size_class is not None:
+        from energy_badge.rating import describe_size_class
+
+        summary.add_row("model size", describe_size_class(rating.size_class))
     summary.add_row("hardware", hardware)
     if rating.value is None:
         summary.add_row("GPU energy", "not measured")
@@ -138,7 +142,7 @@ def calibrate(result_files: tuple[str, ...], method: str, output: str, table_ver
     for e in table["entries"]:
         pop = e["population"]
         entries.add_row(
-            e["task"],
+            e["task"] + (f" ({e['size_class']})" if e.get("size_class") else ""),
             e["hardware_class"],
             e.get("workload_version", "-"),
             str(pop["n"]),
@@ -148,8 +152,9 @@ def calibrate(result_files: tuple[str, ...], method: str, output: str, table_ver
         )
     console.print(entries)
     for group in table.get("skipped_groups", []):
+        size = f" (size class {group['size_class']})" if group.get("size_class") else ""
         console.print(
-            f"[yellow]skipped[/yellow] {group['task']} on {group['hardware_class']}: {group['reason']}"
+            f"[yellow]skipped[/yellow] {group['task']}{size} on {group['hardware_class']}: {group['reason']}"
         )
     for item in table.get("excluded_results", []):
         console.print(f"[yellow]excluded[/yellow] {item['model_id']}: {item['reason']}")

@@ -1,0 +1,49 @@
+"""``energy-badge card``: show (or write) the model-card change for a result."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("result_file", metavar="RESULT", type=click.Path(dir_okay=False))
+@click.option(
+    "--readme",
+    "readme",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The model card (README.md) to change.",
+)
+@click.option(
+    "--write", is_flag=True, help="Apply the change to the file (atomically); default: only show it."
+)
+@click.option(
+    "--table",
+    "table_file",
+    type=click.Path(dir_okay=False),
+    help="Rating table (default: the newest shipped).",
+)
+def card(result_file: str, readme: str, write: bool, table_file: str | None) -> None:
+    """Show the change RESULT makes to a model card, as a unified diff; --write applies it.
+
+    The change is the `energy_score:` key in the YAML front matter and the badge block between
+    `<!-- energy-badge:start -->` and `<!-- energy-badge:end -->`; every other byte of the card
+    stays as it is. The badge links to energy/badge.svg and energy/result.json, the files
+    `energy-badge publish` puts next to the card. Only a canonical result measured with the
+    model's own weights goes on a card (exit code 4 otherwise).
+    """
+    from energy_badge.publish import edit_card_file
+    from energy_badge.rating import load_table, rate
+    from energy_badge.result import load_result
+
+    result = load_result(result_file)
+    rating = rate(result, load_table(table_file))
+    edit = edit_card_file(result, rating, readme, write=write)
+    if not edit.changed:
+        click.echo(f"no change: {readme} already has this badge and metadata")
+        return
+    click.echo(edit.diff(path_label="README.md"), nl=False)
+    if write:
+        click.echo(f"wrote {readme}")
+    else:
+        click.echo(f"(nothing written: run again with --write to change {readme})")

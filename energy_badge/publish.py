@@ -1,0 +1,390 @@
+"""From a rated result to what goes on the model's Hub page: the card metadata, the badge Markdown,
+the card edit and the publish plan.
+
+This module composes the stages (result -> rating -> render -> card -> hub); it prints nothing and
+touches no network. :mod:`energy_badge.hub` carries out the :class:`~energy_badge.hub.PublishPlan`
+made here::
+
+    result = load_result("result.json")
+    rating = rate(result, load_table())
+    outcome = hub.publish(publish_plan(result, rating, create_pr=True))
+
+What is published to the model repository:
+
+* ``energy/result.json``: the result file itself (exactly :meth:`EnergyResult.to_json`), so anyone can
+  check how the number was measured;
+* ``energy/badge.svg``: the badge (:func:`energy_badge.render.badge_svg`);
+* ``README.md``: the ``energy_score:`` metadata key (:func:`card_metadata`) and the badge block
+  (:func:`badge_markdown`), and nothing else changed (:mod:`energy_badge.card`).
+
+A badge must describe the real model measured the canonical way, so :func:`check_publishable`
+refuses a non-canonical result and a result measured with random weights
+(:class:`~energy_badge.errors.NotCanonicalError`, exit code 4). The repository is the result's own
+model for a Hub model; a result measured on a local folder needs an explicit repository, and a Hub
+model's result cannot be published to another repository (:class:`~energy_badge.errors.InputError`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from typing import Any
+
+from energy_badge.errors import InputError, NotCanonicalError
+
+__all__ = [
+    "BADGE_PATH",
+    "COMMIT_TITLE",
+    "RESULT_PATH",
+    "badge_markdown",
+    "card_edit",
+    "card_metadata",
+    "check_publishable",
+    "commit_description",
+    "edit_card_file",
+    "publish_plan",
+    "resolve_repo_id",
+]
+
+RESULT_PATH = "energy/result.json"
+BADGE_PATH = "energy/badge.svg"
+COMMIT_TITLE = "Add AI energy badge (energy-badge)"
+
+_LINE_MAX = 200  # the card schema's limit for one-line strings
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*")
+_NON_LINE = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029]+")
+
+
+# --------------------------------------------------------------------------------------------
+# Checks
+
+
+def check_publishable(result: Any) -> None:
+    """Refuse a result whose figure must not be shown on a model card.
+
+    Args:
+        result: an :class:`~energy_badge.result.EnergyResult`.
+
+    Raises:
+        NotCanonicalError: the result is not from the canonical workload (the message lists its
+            ``non_canonical_reasons``), or its model had random weights (the figure would describe
+            the architecture, not the model).
+    """
+    if not result.canonical:
+        reasons = "; ".join(result.non_canonical_reasons) or "no reason recorded"
+        raise NotCanonicalError(
+            f"{result.model_id}: the result is not canonical ({reasons}); only a canonical "
+            "measurement can go on a model card: measure again with the default settings"
+        )
+    if result.random_weights:
+        raise NotCanonicalError(
+            f"{result.model_id}: the result was measured with random weights, so it describes the "
+            "architecture, not this model; a badge must describe the real model: measure it with its weights"
+        )
+
+
+def resolve_repo_id(result: Any, repo_id: str | None = None) -> str:
+    """The Hub model repository a result is published to.
+
+    Args:
+        result: an :class:`~energy_badge.result.EnergyResult`.
+        repo_id: the repository asked for (``--repo``), or None.
+
+    Returns:
+        ``repo_id`` for a result measured on a local folder; the result's model id for a Hub model.
+
+    Raises:
+        InputError: a local-folder result without ``repo_id``; a Hub model's result with a different
+            ``repo_id`` (its badge belongs to the model that was measured); a malformed repo id.
+    """
+    if result.model_source == "hub":
+        if repo_id is not None and repo_id != result.model_id:
+            raise InputError(
+                f"the result measured the Hub model {result.model_id}, so its badge can only go to "
+                f"{result.model_id}, not to {repo_id}: drop --repo, or measure {repo_id} itself"
+            )
+        target = result.model_id
+    else:
+        if repo_id is None:
+            raise InputError(
+                f"the result measured a local folder ({result.model_id}): say which Hub model it is "
+                "with --repo org/name"
+            )
+        target = repo_id
+    if not _REPO_ID.fullmatch(target):
+        raise InputError(f"{target!r} is not a Hub model repo id (expected org/name)")
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# Card content
+
+
+def card_metadata(result: Any, rating: Any, result_path: str = RESULT_PATH) -> dict:
+    """The value of the card's ``energy_score:`` key (``schemas/card-metadata.schema.json``).
+
+    Energies are the result's GPU energy rounded to 4 significant digits (the full figures are in
+    the result file named by ``result``). ``workload`` is ``<workload>@<version>``, with the
+    ``energy-badge/`` namespace every canonical workload shares left out. ``tool`` is the
+    energy-badge version that measured the result; ``measured_at`` its UTC date. An unrated result
+    gets ``stars: null`` and ``unrated_reason`` (cut to one line of at most 200 characters).
+
+    Args:
+        result: an :class:`~energy_badge.result.EnergyResult`.
+        rating: its :class:`~energy_badge.rating.Rating`.
+        result_path: where the result file is in the model repository.
+
+    Returns:
+        The mapping, valid against the card metadata schema.
+
+    Raises:
+        InputError: the result has no GPU energy with a 95 % interval, or no GPU / hardware class to
+            name (such a result cannot be summarised on a card).
+    """
+    from energy_badge.card import validate_metadata
+
+    energy = result.gpu_energy
+    if energy is None:
+        raise InputError(f"{result.model_id}: the result has no GPU energy to put on a card")
+    if energy.ci95_low is None or energy.ci95_high is None:
+        raise InputError(
+            f"{result.model_id}: the result has no 95 % interval (only {energy.n} repetition); "
+            "a card shows the interval"
+        )
+    if not result.hardware_class:
+        gpu = result.gpu_name or "no GPU recorded"
+        raise InputError(f"{result.model_id}: the GPU ({gpu}) has no hardware class to put on a card")
+    metadata: dict[str, Any] = {"stars": rating.stars}
+    if rating.stars is None:
+        metadata["unrated_reason"] = _one_line(rating.unrated_reason or "not rated")
+    metadata.update(
+        {
+            "task": result.task,
+            "wh_per_1k_queries": {
+                "value": _round(energy.mean),
+                "ci95_low": max(0.0, _round(energy.ci95_low)),
+                "ci95_high": _round(energy.ci95_high),
+            },
+            "hardware": _one_line(result.gpu_name or result.hardware_class),
+            "hardware_class": result.hardware_class,
+            "workload": workload_label(result),
+            "rating_table": rating.table_version,
+            "measured_at": _utc_date(result.created_at),
+            "tool": f"energy-badge {result.tool_version}",
+            "result": result_path,
+        }
+    )
+    validate_metadata(metadata)
+    return metadata
+
+
+def workload_label(result: Any) -> str:
+    """``text-classification@1.0.0``: the workload's name (without ``energy-badge/``) and version."""
+    name = result.workload_name.rsplit("/", 1)[-1]
+    return f"{name}@{result.workload_version}"
+
+
+def badge_alt_text(result: Any, rating: Any) -> str:
+    """``AI energy: ★★★★☆ 0.42 Wh per 1000 queries`` (``unrated`` instead of stars when unrated)."""
+    from energy_badge.render import BADGE_LABEL, UNIT, format_energy
+
+    stars = "★" * rating.stars + "☆" * (5 - rating.stars) if rating.stars else "unrated"
+    value = f" {format_energy(rating.value)} {UNIT}" if rating.value is not None else ""
+    return f"{BADGE_LABEL}: {stars}{value}"
+
+
+def badge_markdown(
+    result: Any, rating: Any, *, badge_path: str = BADGE_PATH, result_path: str = RESULT_PATH
+) -> str:
+    """The Markdown of the badge block: the badge image, linking to the result file.
+
+    For example ``[![AI energy: ★★★★☆ 0.42 Wh per 1000 queries](energy/badge.svg)](energy/result.json)``.
+    """
+    return f"[![{badge_alt_text(result, rating)}]({badge_path})]({result_path})"
+
+
+def card_edit(result: Any, rating: Any, readme_text: str) -> Any:
+    """Apply the result's metadata key and badge block to a card's text.
+
+    Args:
+        result: an :class:`~energy_badge.result.EnergyResult`.
+        rating: its :class:`~energy_badge.rating.Rating`.
+        readme_text: the card as decoded text (``""`` for a repository without one).
+
+    Returns:
+        The :class:`~energy_badge.card.CardEdit`; ``changed`` is False when the card already says this.
+
+    Raises:
+        NotCanonicalError: as :func:`check_publishable`.
+        InputError: as :func:`card_metadata`; the card cannot be edited safely (InvalidFileError).
+    """
+    from energy_badge.card import apply_to_card
+
+    check_publishable(result)
+    return apply_to_card(readme_text, card_metadata(result, rating), badge_markdown(result, rating))
+
+
+def edit_card_file(result: Any, rating: Any, path: str | os.PathLike[str], *, write: bool = False) -> Any:
+    """Apply :func:`card_edit` to a README.md on disk; with ``write``, save the change atomically.
+
+    The file is read as bytes and written back as the exact bytes of the edited text (a temporary
+    file in the same folder, with the original's permissions, renamed over it), so every byte
+    outside the key and the block is kept and a failure leaves the original untouched. Nothing is
+    written when nothing changes.
+
+    Args:
+        result: an :class:`~energy_badge.result.EnergyResult`.
+        rating: its :class:`~energy_badge.rating.Rating`.
+        path: the README.md (a symlink is followed: its target is rewritten).
+        write: save the change; False only computes it.
+
+    Returns:
+        The :class:`~energy_badge.card.CardEdit`.
+
+    Raises:
+        InvalidFileError: the file cannot be read, is not UTF-8, or cannot be edited safely.
+        NotCanonicalError, InputError: as :func:`card_edit`.
+    """
+    from energy_badge.files import read_text, write_atomic
+
+    text = read_text(path)
+    edit = card_edit(result, rating, text)
+    if write and edit.changed:
+        write_atomic(path, edit.updated.encode("utf-8"))
+    return edit
+
+
+# --------------------------------------------------------------------------------------------
+# The publish plan
+
+
+def commit_description(result: Any, rating: Any) -> str:
+    """The commit (and pull request) description: how the number was measured, and what changed."""
+    from energy_badge.card import BLOCK_END, BLOCK_START, METADATA_KEY
+    from energy_badge.render import UNIT
+
+    data = result.data
+    energy = result.gpu_energy
+    workload = data["workload"]
+    model = data["model"]
+    measurement = data["measurement"]
+    pinned = (
+        f" at revision `{model['revision']}`"
+        if model.get("revision")
+        else (f" (local files, sha256 `{model['content_sha256']}`)" if model.get("content_sha256") else "")
+    )
+    gpu = result.gpu_name or result.hardware_class
+    if result.hardware_class and gpu != result.hardware_class:
+        gpu += f" (hardware class {result.hardware_class})"
+    interval = (
+        f", 95 % interval {energy.ci95_low:.4g} to {energy.ci95_high:.4g}"
+        if energy.ci95_low is not None and energy.ci95_high is not None
+        else ""
+    )
+    if rating.stars is not None:
+        stars = "★" * rating.stars + "☆" * (5 - rating.stars)
+        rated = f"{stars} ({rating.stars} of 5 stars)"
+    else:
+        rated = f"unrated: {rating.unrated_reason}"
+    table = f"rating table {rating.table_version} ({rating.method} bands)"
+    if rating.table_status == "provisional":
+        table += "; the table is provisional: not yet calibrated from energy-badge measurements"
+    batch = workload["batch_size"]
+    lines = [
+        f"This change was generated by energy-badge {_tool_version()}. It adds an AI energy badge to the "
+        "model card, from a measurement of this model's GPU energy on a fixed, task-specific workload.",
+        "",
+        "How the number was measured:",
+        f"- model: `{result.model_id}`{pinned}, {model['parameters']:,} parameters, {model['dtype']}",
+        f"- workload: `{workload_label(result)}` ({workload['queries']} {result.task} queries, batch size "
+        f"{batch}), sha256 of its inputs `{workload['sha256']}`",
+        f"- hardware: {gpu}",
+        f"- meter: GPU energy counter via {measurement['meter']}, {energy.n} repetitions of the whole "
+        f"workload after a warm-up, measured on {_utc_date(result.created_at)} with energy-badge "
+        f"{result.tool_version}",
+        f"- result: {energy.mean:.4g} {UNIT} (mean over the repetitions{interval})",
+        f"- rating: {rated}, against {table}",
+        "",
+        "What changed:",
+        f"- `{RESULT_PATH}`: the full result file (every repetition, the hardware and software versions)",
+        f"- `{BADGE_PATH}`: the badge",
+        f"- `README.md`: the `{METADATA_KEY}:` key in the YAML front matter and the badge between "
+        f"`{BLOCK_START}` and `{BLOCK_END}`; nothing else in the card changes",
+        "",
+        "The block and the key are generated: running energy-badge again replaces them in place. To "
+        f"remove the badge, delete the block, the `{METADATA_KEY}:` key and the `energy/` folder.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def publish_plan(result: Any, rating: Any, *, repo_id: str | None = None, create_pr: bool = False) -> Any:
+    """The :class:`~energy_badge.hub.PublishPlan` that puts a result's badge on its model's Hub page.
+
+    Args:
+        result: an :class:`~energy_badge.result.EnergyResult`.
+        rating: its :class:`~energy_badge.rating.Rating`.
+        repo_id: the model repository; required for a local-folder result, and for a Hub model's
+            result it must be the result's own model when given.
+        create_pr: open (or update) a pull request instead of committing to ``main``.
+
+    Returns:
+        The plan: files ``energy/badge.svg`` and ``energy/result.json``, a README edit that writes the
+        metadata key and the badge block (byte-exact elsewhere, idempotent), the commit title
+        :data:`COMMIT_TITLE` and a description saying how the number was measured.
+
+    Raises:
+        NotCanonicalError: as :func:`check_publishable`.
+        InputError: as :func:`resolve_repo_id` and :func:`card_metadata`.
+    """
+    from energy_badge.card import apply_to_card_bytes
+    from energy_badge.hub import PublishPlan
+    from energy_badge.render import badge_svg
+
+    check_publishable(result)
+    target = resolve_repo_id(result, repo_id)
+    metadata = card_metadata(result, rating)
+    markdown = badge_markdown(result, rating)
+
+    def edit_readme(data: bytes) -> bytes:
+        return apply_to_card_bytes(data, metadata, markdown)[0]
+
+    return PublishPlan(
+        repo_id=target,
+        files={
+            BADGE_PATH: badge_svg(result, rating).encode("utf-8"),
+            RESULT_PATH: result.to_json().encode("utf-8"),
+        },
+        edit_readme=edit_readme,
+        commit_title=COMMIT_TITLE,
+        commit_description=commit_description(result, rating),
+        create_pr=create_pr,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.4g}")
+
+
+def _one_line(text: str) -> str:
+    line = _NON_LINE.sub(" ", text).strip() or "-"
+    return line if len(line) <= _LINE_MAX else line[: _LINE_MAX - 1] + "…"
+
+
+def _utc_date(created_at: str) -> str:
+    """The UTC date of an RFC 3339 time (any number of fractional digits, Python 3.10 included)."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)?", created_at)
+    if match is None:
+        return created_at[:10]
+    stamp = _dt.datetime.fromisoformat(match.group(1) + (match.group(2) or "Z").replace("Z", "+00:00"))
+    return stamp.astimezone(_dt.timezone.utc).date().isoformat()
+
+
+def _tool_version() -> str:
+    from energy_badge import __version__
+
+    return __version__

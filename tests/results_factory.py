@@ -1,0 +1,270 @@
+"""Schema-valid result files for tests and examples: SYNTHETIC data, not measurements.
+
+:func:`make_result` builds the JSON form of a result (``schemas/energy-result.schema.json``) from a
+few numbers, keeping the file self-consistent: the per-repetition joules and seconds give exactly
+the per-repetition Wh per 1000 queries, whose mean, standard deviation and 95 % interval are
+``energy.gpu``. The workload block is the shipped canonical workload's own (name, version, sha256).
+Every result says what it is in ``model.note`` (:data:`SYNTHETIC_NOTE` by default), so a file made
+here can never pass for a measurement.
+
+:func:`example_result` is the synthetic result shipped as ``examples/example-result.SYNTHETIC.json``;
+``python tests/results_factory.py --example`` prints it (see examples/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from energy_badge.result import EnergyResult
+from energy_badge.stats import summarize
+from energy_badge.workload import load_workload
+
+SYNTHETIC_NOTE = "synthetic test result, not a measurement"
+H100 = "NVIDIA H100 80GB HBM3"
+FAKE_REVISION = "0123456789abcdef0123456789abcdef01234567"
+FAKE_CONTENT_SHA256 = "ab" * 32
+
+# Mean input tokens per query of the canonical workloads (bert-base-uncased WordPiece, rounded).
+_MEAN_INPUT_TOKENS = {
+    "text-classification": 155,
+    "sentence-similarity": 23,
+    "question-answering": 11,
+    "summarization": 384,
+    "text-generation": 369,
+}
+
+_ARCHITECTURES = {
+    "text-classification": "BertForSequenceClassification",
+    "sentence-similarity": "BertModel",
+    "question-answering": "BertForQuestionAnswering",
+    "summarization": "BartForConditionalGeneration",
+    "text-generation": "LlamaForCausalLM",
+}
+
+
+def make_result(
+    *,
+    model_id: str = "alice/tiny-classifier",
+    task: str = "text-classification",
+    source: str = "hub",
+    samples: Sequence[float] = (0.412, 0.418, 0.421, 0.415, 0.424),
+    canonical: bool = True,
+    non_canonical_reasons: Sequence[str] = (),
+    random_weights: bool | None = False,
+    parameters: int = 4_386_178,
+    architecture: str | None = None,
+    dtype: str | None = None,
+    gpu_name: str | None = H100,
+    hardware_class: str | None = "H100",
+    queries_per_s: float = 180.0,
+    passes: int = 2,
+    idle_power_w: float = 68.0,
+    created_at: str = "2026-11-20T09:30:00Z",
+    tool_version: str = "0.1.0",
+    note: str | None = SYNTHETIC_NOTE,
+) -> dict[str, Any]:
+    """Return a schema-valid result dict (validated with :meth:`EnergyResult.from_dict`).
+
+    Args:
+        model_id: the model (a Hub repo id when ``source`` is ``"hub"``).
+        task: the task; the shipped canonical workload of that task is named in ``workload``.
+        source: ``"hub"`` (a revision sha is recorded) or ``"local"`` (a content sha256 is).
+        samples: GPU energy of each repetition, Wh per 1000 queries (at least one).
+        canonical, non_canonical_reasons: the canonical flag and why not (a reason is required
+            when ``canonical`` is False; one is made up when none is given).
+        random_weights: the ``model.random_weights`` flag.
+        parameters: the model's parameter count.
+        architecture: the class that ran (default: a typical one for the task).
+        dtype: the weights' dtype (default: the workload's default dtype).
+        gpu_name, hardware_class: the GPU; ``gpu_name=None`` records no GPU at all.
+        queries_per_s: throughput; sets each repetition's seconds and the latencies.
+        passes: workload passes per repetition.
+        idle_power_w: the idle GPU power recorded before the run.
+        created_at: when the result was made (RFC 3339).
+        tool_version: the energy-badge version that "measured" it.
+        note: ``model.note``; say that the data is synthetic.
+
+    Returns:
+        The result's JSON form.
+    """
+    if not samples:
+        raise ValueError("at least one sample is needed")
+    workload = load_workload(task)
+    summary = workload.to_dict()
+    queries = summary["queries"]
+    reasons = list(non_canonical_reasons)
+    if not canonical and not reasons:
+        reasons = ["--queries 100: a subset of the 1000 canonical queries"]
+    if canonical and reasons:
+        raise ValueError("a canonical result has no non-canonical reasons")
+    generation = task in ("text-generation", "summarization")
+    new_tokens = (summary["generation"] or {}).get("max_new_tokens", 0) if generation else 0
+
+    repetitions = []
+    for index, wh_per_1k in enumerate(samples):
+        rep_queries = queries * passes
+        repetitions.append(
+            {
+                "index": index,
+                "passes": passes,
+                "queries": rep_queries,
+                "seconds": round(rep_queries / queries_per_s, 6),
+                "gpu_energy_j": wh_per_1k * rep_queries / 1000 * 3600,
+                "cpu_energy_j": None,
+                "dram_energy_j": None,
+            }
+        )
+    # The headline, recomputed from the repetitions exactly as the meter does.
+    gpu = summarize([r["gpu_energy_j"] / r["queries"] * 1000 / 3600 for r in repetitions])
+    latency_ms = 1000.0 / queries_per_s
+    latency = {
+        "mean": round(latency_ms, 4),
+        "p50": round(latency_ms * 0.97, 4),
+        "p90": round(latency_ms * 1.12, 4),
+        "p95": round(latency_ms * 1.2, 4),
+        "p99": round(latency_ms * 1.45, 4),
+        "max": round(latency_ms * 2.1, 4),
+        "per": "query",
+    }
+    gpus = []
+    if gpu_name is not None:
+        gpus.append(
+            {
+                "index": 0,
+                "name": gpu_name,
+                "uuid": "GPU-00000000-0000-0000-0000-000000000000",
+                "memory_total_mib": 81559.0,
+                "power_limit_w": 700.0,
+                "energy_counter": True,
+                "persistence_mode": True,
+            }
+        )
+    gpu_state = {"index": 0, "temperature_c": 34.0, "sm_clock_mhz": 1980.0, "mem_clock_mhz": 2619.0,
+                 "power_w": idle_power_w}  # fmt: skip
+    model = {
+        "id": model_id,
+        "source": source,
+        "revision": FAKE_REVISION if source == "hub" else None,
+        "content_sha256": FAKE_CONTENT_SHA256 if source == "local" else None,
+        "architecture": architecture or _ARCHITECTURES[task],
+        "parameters": parameters,
+        "dtype": dtype or summary["default_dtype"],
+        "trust_remote_code": False,
+        "allow_pickle": False,
+        "random_weights": random_weights,
+    }
+    if note is not None:
+        model["note"] = note
+    data = {
+        "schema_version": "1.0",
+        "tool": {"name": "energy-badge", "version": tool_version},
+        "created_at": created_at,
+        "canonical": canonical,
+        "non_canonical_reasons": reasons,
+        "model": model,
+        "task": task,
+        "workload": {
+            **summary,
+            "input_tokens": {
+                "total": _MEAN_INPUT_TOKENS[task] * queries,
+                "mean": float(_MEAN_INPUT_TOKENS[task]),
+                "truncated_queries": 0,
+            },
+        },
+        "hardware": {
+            "device": "cuda:0",
+            "gpus": gpus,
+            "gpu_count": len(gpus),
+            "driver_version": "570.124.06" if gpus else None,
+            "cuda_driver_version": "12.8" if gpus else None,
+            "hardware_class": hardware_class,
+            "cpu": {"model": "Intel(R) Xeon(R) Platinum 8480+", "count": 16},
+        },
+        "software": {
+            "python": "3.12.8",
+            "energy_badge": tool_version,
+            "torch": "2.13.0",
+            "transformers": "5.23.0",
+            "huggingface_hub": "2.4.0",
+            "zeus": "0.11.0",
+            "nvidia_ml_py": "12.570.86",
+            "safetensors": "0.6.2",
+            "tokenizers": "0.22.1",
+            "cuda_runtime": "12.8",
+        },
+        "measurement": {
+            "meter": "zeus",
+            "energy_source": "nvml_total_energy_counter",
+            "config": {
+                "min_repetitions": 3,
+                "max_repetitions": 10,
+                "target_ci_rel": 0.02,
+                "min_window_s": 5.0,
+                "idle_seconds": 5.0,
+                "warmup_passes": 1,
+                "gpu_index": 0,
+                "allow_shared_gpu": False,
+            },
+            "warmup_seconds": round(queries / queries_per_s, 6),
+            "idle": {"seconds": 5.0, "gpu_energy_j": idle_power_w * 5.0, "gpu_power_w": idle_power_w},
+            "stopped_because": "ci_target_met",
+            "repetitions": repetitions,
+            "gpu_state": {"start": [gpu_state] if gpus else [], "end": [gpu_state] if gpus else []},
+            "isolation": {"checked": True, "other_processes": [], "allow_shared_gpu": False},
+        },
+        "energy": {"unit": "Wh per 1000 queries", "gpu": gpu.to_dict(), "cpu": None, "dram": None},
+        "performance": {
+            "queries_per_s": queries_per_s,
+            "latency_ms": latency,
+            "tokens_per_s": queries_per_s * new_tokens if generation else None,
+            "prefill_latency_ms": None,
+        },
+    }
+    EnergyResult.from_dict(data, source="results_factory")
+    return data
+
+
+def write_result_file(path: Any, **kwargs: Any) -> Any:
+    """Write :func:`make_result` (``kwargs`` passed on) as a result file; returns ``path``."""
+    from pathlib import Path
+
+    data = make_result(**kwargs)
+    Path(path).write_text(EnergyResult(data).to_json(), encoding="utf-8")
+    return path
+
+
+EXAMPLE_NOTE = (
+    "SYNTHETIC example, not from a real measurement: made-up numbers, plausible for a "
+    "DistilBERT-size text classifier (66,955,010 parameters) on an H100, to show the file format"
+)
+
+
+def example_result() -> dict[str, Any]:
+    """The synthetic result shipped as ``examples/example-result.SYNTHETIC.json``.
+
+    Plausible, not measured: a DistilBERT-size sentiment classifier (DistilBertForSequenceClassification,
+    66,955,010 parameters, FP32) on one H100 at batch size 1, about 4.5 ms and 0.64 J per query.
+    """
+    return make_result(
+        model_id="example-org/distilbert-sst2-SYNTHETIC",
+        task="text-classification",
+        source="hub",
+        samples=(0.1783, 0.1771, 0.1790, 0.1776, 0.1781),
+        parameters=66_955_010,
+        architecture="DistilBertForSequenceClassification",
+        queries_per_s=221.4,
+        passes=3,
+        idle_power_w=71.5,
+        created_at="2026-11-20T14:05:31Z",
+        tool_version="0.1.0",
+        note=EXAMPLE_NOTE,
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--example"]:
+        sys.exit("usage: python tests/results_factory.py --example > examples/example-result.SYNTHETIC.json")
+    sys.stdout.write(json.dumps(example_result(), indent=2, ensure_ascii=False) + "\n")
