@@ -151,6 +151,27 @@ def format_energy(value: float) -> str:
     return f"{sign}{value:.{decimals}f}"
 
 
+def format_interval(low: float, high: float) -> tuple[str, str]:
+    """Format an interval's ends with as few significant digits (2 to 4) as keep them apart.
+
+    ``format_energy`` alone would print a tight interval such as 0.1771-0.1789 as "0.18 – 0.18".
+    """
+    for digits in (2, 3, 4):
+        ends = tuple(_significant(v, digits) for v in (low, high))
+        if ends[0] != ends[1]:
+            break
+    return ends  # type: ignore[return-value]
+
+
+def _significant(value: float, digits: int) -> str:
+    if digits == 2:
+        return format_energy(value)
+    if value == 0 or not math.isfinite(value):
+        return format_energy(value)
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}"
+
+
 def _cut_label(value: float) -> str:
     """A cut point with 3 significant digits (whole numbers from 100 up): 0.502, 74.5, 2900."""
     return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
@@ -397,7 +418,8 @@ def label_layout(result: Any, rating: Any) -> tuple[list[str], list[dict], int, 
         card.text(x_unit, 178, UNIT, 13, room=LABEL_WIDTH - m - x_unit, min_size=9, fill="#444444")
         ci = "95 % interval not available (one run)"
         if rating.ci95_low is not None and rating.ci95_high is not None:
-            ci = f"95 % interval {format_energy(rating.ci95_low)} – {format_energy(rating.ci95_high)}"
+            low, high = format_interval(rating.ci95_low, rating.ci95_high)
+            ci = f"95 % interval {low} – {high}"
             if rating.stars_ci and rating.stars_ci[0] != rating.stars_ci[1]:
                 ci += f" ({rating.stars_ci[0]}–{rating.stars_ci[1]} stars within it)"
         card.text(m, 198, ci, 11, min_size=9, fill="#444444")

@@ -360,3 +360,12 @@ def test_fake_result_matches_the_accessors_render_uses():
     for name in FakeResult.__dataclass_fields__:
         assert hasattr(EnergyResult, name), name
     assert isinstance(result(1.0).gpu_energy, Stats)
+
+
+def test_interval_ends_get_digits_until_they_differ():
+    from energy_badge.render import format_interval
+
+    assert format_interval(0.1771, 0.1789) == ("0.177", "0.179")
+    assert format_interval(0.17712, 0.17718) == ("0.1771", "0.1772")
+    assert format_interval(0.12, 0.31) == ("0.12", "0.31")
+    assert format_interval(47.2, 52.9) == ("47", "53")

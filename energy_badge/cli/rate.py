@@ -39,7 +39,7 @@ def _print_rating(result, rating, table: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from energy_badge.render import format_energy
+    from energy_badge.render import format_energy, format_interval
 
     console = Console()
     summary = Table(show_header=False, title=f"Rating of {result.model_id}", title_justify="left")
@@ -59,7 +59,8 @@ def _print_rating(result, rating, table: dict) -> None:
     else:
         energy = f"{format_energy(rating.value)} {rating.unit}"
         if rating.ci95_low is not None and rating.ci95_high is not None:
-            energy += f" (95 % CI {format_energy(rating.ci95_low)} – {format_energy(rating.ci95_high)})"
+            low, high = format_interval(rating.ci95_low, rating.ci95_high)
+            energy += f" (95 % CI {low} – {high})"
         summary.add_row("GPU energy", energy)
     if rating.stars is None:
         summary.add_row("stars", f"[yellow]unrated[/yellow]: {rating.unrated_reason}")
