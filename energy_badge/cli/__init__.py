@@ -34,6 +34,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "badge": ("energy_badge.cli.badge", "badge", "Draw a result's badge or label (SVG, PNG, shields JSON)."),
     "card": ("energy_badge.cli.card", "card", "Show (or write) the model-card change for a result."),
     "publish": ("energy_badge.cli.publish", "publish", "Commit the badge, card block and result to the Hub."),
+    "compare": (
+        "energy_badge.cli.compare",
+        "compare",
+        "Compare a result with a baseline; exit code 1 on an energy regression.",
+    ),
 }
 
 EXIT_CODES_HELP = (
