@@ -471,12 +471,40 @@ def _process_lists(pynvml: Any) -> list[tuple[str, Any]]:
     return lists
 
 
+PROC_STATUS = "/proc/self/status"
+
+
+def own_pids(status_path: str | None = None) -> set[int]:
+    """Return this process's pid as every pid namespace sees it.
+
+    Inside a container NVML reports the host's pid for this process, not ``os.getpid()``. The
+    ``NSpid`` line of ``/proc/self/status`` lists the pid in each namespace, outermost first, so
+    this process is recognised in NVML's lists wherever it runs.
+
+    Args:
+        status_path: the status file to read (default ``/proc/self/status``).
+
+    Returns:
+        ``os.getpid()`` plus every pid on the ``NSpid`` line (just ``os.getpid()`` where there is none).
+    """
+    pids = {os.getpid()}
+    try:
+        with open(status_path or PROC_STATUS, encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("NSpid:"):
+                    pids.update(int(p) for p in line.split()[1:] if p.isdigit())
+                    break
+    except OSError:
+        pass
+    return pids
+
+
 def other_gpu_processes(gpu_indices: Sequence[int]) -> list[dict[str, Any]]:
     """List processes other than this one that hold a context on the given GPUs.
 
     Asks NVML for compute, graphics and (where supported) MPS client processes and drops this
     process's own pid. Inside a container whose pid namespace differs from the host's, NVML may
-    report host pids, so this process can appear under a pid that is not ``os.getpid()``.
+    report host pids: this process is recognised under each of them (see :func:`own_pids`).
 
     Args:
         gpu_indices: CUDA indices.
@@ -490,7 +518,7 @@ def other_gpu_processes(gpu_indices: Sequence[int]) -> list[dict[str, Any]]:
         MeterError: if NVML is unavailable or fails.
         UsageError: if an index names no visible GPU.
     """
-    own = os.getpid()
+    own = own_pids()
     try:
         with nvml_session() as pynvml:
             try:
@@ -501,7 +529,7 @@ def other_gpu_processes(gpu_indices: Sequence[int]) -> list[dict[str, Any]]:
                         processes = _optional(pynvml, getter, handle) or []
                         for process in processes:
                             pid = int(process.pid)
-                            if pid == own:
+                            if pid in own:
                                 continue
                             used = getattr(process, "usedGpuMemory", None)
                             entry = found.setdefault(
@@ -685,14 +713,14 @@ def doctor_report(gpu_index: int = 0) -> dict[str, Any]:
             try:
                 report["nvml"]["driver_version"] = _optional(pynvml, pynvml.nvmlSystemGetDriverVersion)
                 report["nvml"]["cuda_driver_version"] = _cuda_driver_version(pynvml)
-                own = os.getpid()
+                own = own_pids()
                 for cuda_index, nvml_index in enumerate(visible_nvml_indices(pynvml)):
                     handle = _handle(pynvml, nvml_index)
                     name = str(pynvml.nvmlDeviceGetName(handle))
                     others = set()
                     for _kind, getter in _process_lists(pynvml):
                         for process in _optional(pynvml, getter, handle) or []:
-                            if int(process.pid) != own:
+                            if int(process.pid) not in own:
                                 others.add(int(process.pid))
                     report["gpus"].append(
                         {

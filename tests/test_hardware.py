@@ -320,3 +320,23 @@ def test_doctor_reports_login_token_file(monkeypatch, tmp_path):
     report = doctor_report()
     assert report["hub_token"] == {"configured": True, "source": "huggingface_hub login"}
     assert secret not in json.dumps(report)
+
+
+def test_own_pid_seen_from_the_host_is_not_another_process(monkeypatch, tmp_path):
+    """Simulated: NVML (fake) reports this process under its host pid 90001, as it does inside a
+    container; /proc/self/status is a file written by the test with that NSpid line."""
+    import os
+
+    from fake_nvml import FakeGPU, FakeProcess, install_fake_nvml
+
+    from energy_badge import hardware
+
+    status = tmp_path / "status"
+    status.write_text(f"Name:\tpython\nNSpid:\t90001\t{os.getpid()}\n")
+    monkeypatch.setattr(hardware, "PROC_STATUS", str(status))
+    install_fake_nvml(
+        monkeypatch,
+        gpus=[FakeGPU(processes=[FakeProcess(pid=90001, used_memory_mib=900), FakeProcess(pid=4242)])],
+    )
+    assert hardware.own_pids() == {os.getpid(), 90001}
+    assert [p["pid"] for p in hardware.other_gpu_processes([0])] == [4242]
