@@ -192,6 +192,26 @@ def read_metadata(card_text: str) -> dict | None:
     return value
 
 
+def read_front_matter(card_text: str) -> dict | None:
+    """Return the card's whole YAML front matter as plain Python data (what ``cardData`` holds).
+
+    Args:
+        card_text: the decoded README.md text.
+
+    Returns:
+        The mapping, or None when the card has no front matter (or an empty one).
+
+    Raises:
+        InvalidFileError: the front matter is not valid YAML, has duplicate keys, or is not a mapping.
+    """
+    text = card_text[1:] if card_text.startswith(_BOM) else card_text
+    layout = _split(text)
+    if layout is None:
+        return None
+    parsed = _parse(text[layout.content_start : layout.content_end], layout.content_line)
+    return None if parsed.data is None else _plain(parsed.data)
+
+
 def validate_metadata(metadata: dict) -> None:
     """Check ``metadata`` against ``card-metadata.schema.json`` and the CI ordering.
 

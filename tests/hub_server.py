@@ -9,7 +9,10 @@ error mapping (``RepositoryNotFoundError``, ``GatedRepoError``, ``HfHubHTTPError
 ======================================================  ========================================
 ``GET  /api/whoami-v2``                                 ``HfApi.whoami``
 ``POST /api/validate-yaml``                             ``create_commit`` (README.md front matter)
-``GET  /api/models/{repo}[/revision/{rev}]``            ``model_info`` (``sha``, ``siblings``)
+``GET  /api/models``                                    ``list_models`` (search, author, filter,
+                                                        pipeline_tag, limit, expand; Link pages)
+``GET  /api/models/{repo}[/revision/{rev}]``            ``model_info`` (``sha``, ``siblings``,
+                                                        ``cardData``, ``pipeline_tag``, ``expand``)
 ``GET  /api/models/{repo}/tree/{rev}[/{path}]``         ``list_repo_tree`` / ``snapshot_download``
 ``GET  /api/models/{repo}/commits/{rev}``               ``list_repo_commits`` (paginated, Link)
 ``POST /api/models/{repo}/preupload/{rev}``             ``create_commit`` (regular uploads, ``oid``)
@@ -47,6 +50,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -66,6 +70,7 @@ GITATTRIBUTES = (
 )
 DISCUSSIONS_PAGE_SIZE = 50
 COMMITS_PAGE_SIZE = 50
+MODELS_PAGE_SIZE = 1000  # the Hub serves model listings in pages of at most 1000
 RATE_LIMIT_POLICY = '"fixed window";"api";q=1000;w=300'
 _YAML_BLOCK = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))")
 
@@ -126,6 +131,8 @@ class Repo:
     refs: dict[str, str] = field(default_factory=dict)
     discussions: list[Discussion] = field(default_factory=list)
     created_at: str = field(default_factory=_now)
+    pipeline_tag: str | None = None  # what the Hub infers from the card/config; set by the test
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -259,6 +266,7 @@ class HubServer:
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        self.models_page_size = MODELS_PAGE_SIZE  # tests lower it to exercise the Link pagination
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -318,14 +326,25 @@ class HubServer:
         private: bool = False,
         gated: bool = False,
         writers: list[str] | tuple[str, ...] = (),
+        pipeline_tag: str | None = None,
+        tags: list[str] | tuple[str, ...] = (),
     ) -> Repo:
         """Create a model repo with the Hub's "initial commit" (``.gitattributes``), then ``files``.
 
         Writers are the namespace's user (or its organization's members) plus ``writers``.
+        ``pipeline_tag`` and ``tags`` are what the Hub would infer from the card and config; the
+        listing (``list_models``) filters on them, and ``model_info`` reports them.
         """
         with self.lock:
             namespace = repo_id.split("/")[0] if "/" in repo_id else None
-            repo = Repo(repo_id, private=private, gated=gated, writers=set(writers))
+            repo = Repo(
+                repo_id,
+                private=private,
+                gated=gated,
+                writers=set(writers),
+                pipeline_tag=pipeline_tag,
+                tags=list(tags),
+            )
             if namespace:
                 repo.writers.add(namespace)
             self.repos[repo_id] = repo
@@ -547,6 +566,9 @@ class _Drop(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, the body waits for the
+    # client's delayed ACK of the headers (~40 ms a request on Linux loopback).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
@@ -702,6 +724,8 @@ class _Routes:
             return self.whoami()
         if s[:2] == ["api", "validate-yaml"] and m == "POST":
             return self.validate_yaml()
+        if s == ["api", "models"] and m == "GET":
+            return self.list_models()
         if len(s) >= 3 and s[:2] == ["api", "models"]:
             repo_id, rest = self._split_repo(s[2:])
             return self.api_repo(repo_id, rest)
@@ -809,9 +833,63 @@ class _Routes:
         raise HubHTTPError(404, "Sorry, we can't find the page you are looking for.")
 
     def model_info(self, repo: Repo, revision: str) -> tuple[int, Any, dict[str, str]]:
+        payload = self._model_json(repo, revision, with_blobs=self.q("blobs") in ("True", "true", "1"))
+        return 200, _expanded(payload, self.query.get("expand")), {}
+
+    def list_models(self) -> tuple[int, Any, dict[str, str]]:
+        """``GET /api/models``: the models this caller can see, filtered, in pages linked by ``Link``.
+
+        ``search`` is a case-insensitive substring of the repo id, ``author`` the exact namespace,
+        each ``filter`` a tag the model must have (its pipeline tag counts), ``pipeline_tag`` the
+        exact pipeline tag. A page holds at most ``limit`` (and at most ``models_page_size``) models;
+        the next page's URL carries the same query plus a ``cursor``. Without ``expand``, ``full``
+        or ``cardData`` an item has the Hub's short listing fields (no ``sha``, no ``siblings``).
+        """
+        from urllib.parse import urlencode
+
+        search = (self.q("search") or "").lower()
+        author = self.q("author")
+        filters = self.query.get("filter", [])
+        pipeline_tag = self.q("pipeline_tag")
+        limit = int(self.q("limit") or 0)
+        cursor = int(self.q("cursor") or 0)
+        with self.hub.lock:
+            selected = [
+                repo
+                for repo in self.hub.repos.values()
+                if self.hub._can_read(repo, self.user)
+                and (not search or search in repo.repo_id.lower())
+                and (author is None or repo.repo_id.split("/")[0] == author)
+                and (pipeline_tag is None or repo.pipeline_tag == pipeline_tag)
+                and all(f in _repo_tags(repo) for f in filters)
+            ]
+            page_size = min(self.hub.models_page_size, limit) if limit > 0 else self.hub.models_page_size
+            chunk = selected[cursor : cursor + page_size]
+            expand = self.query.get("expand")
+            full = self.q("full") in ("True", "true", "1")
+            card = self.q("cardData") in ("True", "true", "1")
+            items = []
+            for repo in chunk:
+                payload = self._model_json(repo, "main", with_blobs=False)
+                if expand:
+                    items.append(_expanded(payload, expand))
+                    continue
+                keys = set(_LISTING_KEYS)
+                if full:
+                    keys |= {"sha", "lastModified", "siblings", "author", "gated", "disabled"}
+                if card:
+                    keys.add("cardData")
+                items.append({k: v for k, v in payload.items() if k in keys})
+        headers = {}
+        if cursor + page_size < len(selected):
+            params = [(k, v) for k, values in self.query.items() if k != "cursor" for v in values]
+            params.append(("cursor", str(cursor + page_size)))
+            headers["Link"] = f'<{self.hub.url}/api/models?{urlencode(params)}>; rel="next"'
+        return 200, items, headers
+
+    def _model_json(self, repo: Repo, revision: str, *, with_blobs: bool) -> dict[str, Any]:
         sha = self.hub._resolve(repo, revision)
         commit = repo.commits[sha]
-        with_blobs = self.q("blobs") in ("True", "true", "1")
         siblings = []
         for path, data in sorted(commit.tree.items()):
             sibling: dict[str, Any] = {"rfilename": path}
@@ -832,10 +910,16 @@ class _Routes:
             "disabled": False,
             "downloads": 0,
             "likes": 0,
-            "tags": [],
+            "trendingScore": 0,
+            "tags": _repo_tags(repo),
             "siblings": siblings,
         }
-        return 200, payload, {}
+        if repo.pipeline_tag is not None:
+            payload["pipeline_tag"] = repo.pipeline_tag
+        card_data = _card_data(commit.tree.get("README.md"))
+        if card_data is not None:
+            payload["cardData"] = card_data
+        return payload
 
     def tree(self, repo: Repo, rest: list[str]) -> tuple[int, Any, dict[str, str]]:
         if not rest:
@@ -1167,6 +1251,56 @@ def _merge3(base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
             return None
         merged += chunk + [o[k]]
         i, ia, ib = k + 1, map_a[k] + 1, map_b[k] + 1
+
+
+# The fields of a model in a listing without ``expand``/``full``/``cardData`` (as the Hub sends them).
+_LISTING_KEYS = (
+    "_id",
+    "id",
+    "modelId",
+    "likes",
+    "downloads",
+    "trendingScore",
+    "private",
+    "tags",
+    "pipeline_tag",
+    "createdAt",
+)
+
+
+def _repo_tags(repo: Repo) -> list[str]:
+    """The repo's tags; the Hub lists the pipeline tag among them, so ``filter`` matches it too."""
+    tags = list(repo.tags)
+    if repo.pipeline_tag is not None and repo.pipeline_tag not in tags:
+        tags.append(repo.pipeline_tag)
+    return tags
+
+
+def _expanded(payload: dict[str, Any], expand: list[str] | None) -> dict[str, Any]:
+    """With ``expand``, the Hub sends only the properties asked for (plus the ids)."""
+    if not expand:
+        return payload
+    keys = {"_id", "id", *expand}
+    return {k: v for k, v in payload.items() if k in keys}
+
+
+@functools.lru_cache(maxsize=4096)
+def _card_data(readme: bytes | None) -> dict[str, Any] | None:
+    """The card's front matter as the Hub reports it in ``cardData`` (None: no card, no mapping)."""
+    if not readme:
+        return None
+    from ruamel.yaml import YAML
+
+    text = readme.decode("utf-8", errors="replace")
+    match = _YAML_BLOCK.match(text[1:] if text.startswith("\ufeff") else text)
+    if match is None:
+        return None
+    try:
+        data = YAML(typ="safe", pure=True).load(match.group(2))
+        data = json.loads(json.dumps(data, default=str))  # plain JSON values, as the Hub sends
+    except Exception:  # the Hub leaves cardData out when the metadata does not parse
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _validate_front_matter(content: str) -> list[str]:

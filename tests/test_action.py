@@ -730,7 +730,15 @@ def test_ci_runs_lint_and_the_readme_test_command_with_cpu_torch():
     assert setup["with"]["python-version"] == "3.11"
 
 
-def test_nightly_bulk_says_the_command_does_not_exist_yet():
+def test_nightly_bulk_uses_only_real_bulk_options():
+    from click.testing import CliRunner
+
+    from energy_badge.cli import main
+
     text = (ROOT / "examples/workflows/nightly-bulk.yml").read_text("utf-8")
-    assert text.startswith("# NOTE: `energy-badge bulk` DOES NOT EXIST YET")
-    assert "energy-badge bulk " in text
+    call = re.search(r"energy-badge bulk (.*?)\n\n", text + "\n\n", re.S).group(1)
+    options = set(re.findall(r"(--[a-z-]+)", call))
+    assert {"--task", "--state", "--publish"} <= options
+    help_text = CliRunner().invoke(main, ["bulk", "--help"]).output
+    for option in options:
+        assert option in help_text, option

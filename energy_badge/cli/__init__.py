@@ -39,6 +39,16 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "compare",
         "Compare a result with a baseline; exit code 1 on an energy regression.",
     ),
+    "bulk": (
+        "energy_badge.cli.bulk",
+        "bulk",
+        "Measure and badge many Hub models: resumable, Ray on many GPUs, throttled writes.",
+    ),
+    "bulk-report": (
+        "energy_badge.cli.bulk",
+        "bulk_report",
+        "Write the CSV and HTML report of a bulk state file.",
+    ),
 }
 
 EXIT_CODES_HELP = (

@@ -1,0 +1,465 @@
+"""The state of a bulk run: one SQLite file, owned by the driver, that makes a run resumable.
+
+One row per **job**: a (model, resolved revision, task, workload version, hardware class). A job
+goes through these statuses::
+
+    pending -> measuring -> measured -> publishing -> published    (a commit on main)
+                                                   -> pr_open      (our open pull request)
+       any  -> failed (with a reason; ``permanent`` or given up after retries)
+       any  -> skipped (with a reason: skip list, card opt-out, our closed pull request)
+
+``measured`` is final for a result that is not published (the publish policy is ``none``, or the
+result is not canonical: then ``reason`` says ``not published: ...``). ``publishing`` is written
+*before* the Hub is asked to commit (write-ahead), so a run that stops mid-publish leaves a row that
+says so; the next run publishes it again, and :func:`energy_badge.hub.publish` finds the pull
+request (or commit) the first attempt made instead of opening a second one.
+
+``revision`` is the commit sha the revision resolved to, or ``@<ref>`` (``@main``) for a model whose
+revision could not be resolved (not found, or the Hub kept failing).
+
+Consistency: every change is one transaction; the database is in WAL mode (readers, such as
+``bulk-report``, never block the run, and a killed process leaves the last committed state) with
+``synchronous=NORMAL`` (durable across a process crash; a power cut may lose the last transactions,
+never corrupt the file). A run that stopped leaves rows ``measuring`` / ``publishing``;
+:meth:`StateStore.recover` puts them back in the queue. An exclusive lock file (``<state>.lock``)
+keeps a second driver off the same state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from energy_badge.errors import InvalidFileError, UsageError
+
+__all__ = ["STATUSES", "UNRESOLVED_PREFIX", "JobRow", "StateStore", "utc_now"]
+
+SCHEMA_VERSION = "1"
+STATUSES = ("pending", "measuring", "measured", "publishing", "published", "pr_open", "failed", "skipped")
+#: Statuses that need no more work in this run (``measured`` only when nothing is left to publish).
+FINAL_STATUSES = frozenset({"published", "pr_open", "failed", "skipped"})
+UNRESOLVED_PREFIX = "@"
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    outcome TEXT,
+    options TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS input_problems (
+    run_id INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    requested_revision TEXT,
+    task TEXT NOT NULL,
+    workload_version TEXT NOT NULL,
+    hardware_class TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ({", ".join(repr(s) for s in STATUSES)})),
+    reason TEXT,
+    reason_code TEXT,
+    permanent INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    publish_attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL,
+    source TEXT,
+    run_id INTEGER,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    result_json TEXT,
+    canonical INTEGER,
+    stars INTEGER,
+    wh_per_1k REAL,
+    url TEXT,
+    commit_sha TEXT,
+    pr_num INTEGER,
+    UNIQUE (model, revision, task, workload_version, hardware_class)
+);
+CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (task, workload_version, hardware_class, model);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+"""
+
+
+def utc_now() -> str:
+    """The current UTC time, RFC 3339 with seconds (``2026-11-21T09:30:00Z``)."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class JobRow:
+    """One row of the ``jobs`` table (see the module docstring for the statuses).
+
+    Attributes:
+        id: the row id.
+        model, revision, task, workload_version, hardware_class: the job's key.
+        requested_revision: what the input asked for (None: the main branch).
+        status: one of :data:`STATUSES`.
+        reason: why it failed or was skipped; for ``measured``, a ``not published: ...`` note.
+        reason_code: a short class of the reason, for grouping (``not-found``, ``gated``, ``network``...).
+        permanent: for a failure, True when retrying cannot help (None otherwise).
+        attempts: measurements started; publish_attempts: publishes started.
+        next_attempt_at: epoch seconds before which a retry waits (backoff), or None.
+        source: where the model came from (``models.txt:12``, ``hub query``).
+        run_id: the last run that changed the row.
+        created_at, updated_at, started_at, finished_at: RFC 3339 UTC times.
+        result_json: the result's JSON form once measured.
+        canonical, stars, wh_per_1k: from the result and its rating.
+        url: the commit or pull request URL once published; commit_sha, pr_num likewise.
+    """
+
+    id: int
+    model: str
+    revision: str
+    requested_revision: str | None
+    task: str
+    workload_version: str
+    hardware_class: str
+    status: str
+    reason: str | None
+    reason_code: str | None
+    permanent: bool | None
+    attempts: int
+    publish_attempts: int
+    next_attempt_at: float | None
+    source: str | None
+    run_id: int | None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    finished_at: str | None
+    result_json: str | None
+    canonical: bool | None
+    stars: int | None
+    wh_per_1k: float | None
+    url: str | None
+    commit_sha: str | None
+    pr_num: int | None
+
+    @property
+    def resolved(self) -> bool:
+        """True when ``revision`` is a commit sha (not ``@<ref>``)."""
+        return not self.revision.startswith(UNRESOLVED_PREFIX)
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The result's JSON form, parsed (None before it is measured)."""
+        return json.loads(self.result_json) if self.result_json else None
+
+    @classmethod
+    def from_sqlite(cls, row: sqlite3.Row) -> JobRow:
+        data = dict(row)
+        for key in ("permanent", "canonical"):
+            if data[key] is not None:
+                data[key] = bool(data[key])
+        return cls(**data)
+
+
+_COLUMNS = tuple(f.name for f in fields(JobRow))
+_LIGHT = ", ".join("NULL AS result_json" if c == "result_json" else c for c in _COLUMNS)
+_UPDATABLE = frozenset(_COLUMNS) - {"id", "model", "task", "workload_version", "hardware_class", "created_at"}
+
+
+class StateStore:
+    """The SQLite state file of bulk runs.
+
+    Args:
+        path: the database file (created with its folder when missing).
+        exclusive: take the ``<path>.lock`` lock (a run's driver does; ``bulk-report`` does not).
+        create: create the file when missing (False: a missing file is an error).
+
+    Raises:
+        UsageError: another process holds the lock (another run is using this state).
+        InvalidFileError: the file is not an energy-badge state database.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, exclusive: bool = True, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise InvalidFileError(f"{self.path}: no such state file")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file: Any = None
+        if exclusive:
+            self._take_lock()
+        try:
+            self.conn = sqlite3.connect(os.fspath(self.path), timeout=30.0, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":  # pragma: no cover - e.g. a network file system
+                raise InvalidFileError(f"{self.path}: SQLite cannot use WAL mode here ({mode})")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            with self.transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                found = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if found is None:
+                    self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+                elif found[0] != SCHEMA_VERSION:
+                    raise InvalidFileError(
+                        f"{self.path}: state schema version {found[0]}, "
+                        f"this energy-badge reads {SCHEMA_VERSION}"
+                    )
+        except sqlite3.DatabaseError as err:
+            self.close()
+            raise InvalidFileError(f"{self.path}: not an energy-badge state database ({err})") from err
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            return
+        handle = open(str(self.path) + ".lock", "a+")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            raise UsageError(
+                f"{self.path} is in use by another bulk run{f' (pid {holder})' if holder else ''}; "
+                "wait for it to finish or stop it"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    def close(self) -> None:
+        """Close the database and release the lock."""
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            self.conn = None  # type: ignore[assignment]
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                self._lock_file.close()
+            self._lock_file = None
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception (KeyboardInterrupt included) rolls back."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def start_run(self, options: dict[str, Any]) -> int:
+        """Record the start of a run (its options as JSON); returns the run id."""
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO runs (started_at, options) VALUES (?, ?)",
+                (utc_now(), json.dumps(options, sort_keys=True, default=str)),
+            )
+            return int(cursor.lastrowid)
+
+    def finish_run(self, run_id: int, outcome: str) -> None:
+        """Record how a run ended (``completed``, ``interrupted``, ``dry run``, ``failed: ...``)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?", (utc_now(), outcome, run_id)
+            )
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first."""
+        return [dict(r) for r in self.conn.execute("SELECT * FROM runs ORDER BY id")]
+
+    def add_problems(self, run_id: int, problems: Iterable[Any]) -> None:
+        """Record skipped input lines (:class:`~energy_badge.bulk.inputs.InputProblem`) of a run."""
+        rows = [(run_id, p.source, p.line, p.text, p.reason) for p in problems]
+        if rows:
+            with self.transaction() as conn:
+                conn.executemany("INSERT INTO input_problems VALUES (?, ?, ?, ?, ?)", rows)
+
+    def problems(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Skipped input lines, of one run or (None) of the latest run that had any."""
+        if run_id is None:
+            found = self.conn.execute("SELECT MAX(run_id) FROM input_problems").fetchone()[0]
+            if found is None:
+                return []
+            run_id = int(found)
+        query = "SELECT * FROM input_problems WHERE run_id = ? ORDER BY source, line"
+        return [dict(r) for r in self.conn.execute(query, (run_id,))]
+
+    # -- jobs: reads -------------------------------------------------------------------------
+
+    def get(self, row_id: int) -> JobRow:
+        """One row by id."""
+        row = self.conn.execute("SELECT * FROM jobs WHERE id = ?", (row_id,)).fetchone()
+        if row is None:
+            raise KeyError(row_id)
+        return JobRow.from_sqlite(row)
+
+    def rows(self, ids: Sequence[int] | None = None, *, light: bool = False) -> list[JobRow]:
+        """Rows by id (in id order), or every row.
+
+        Args:
+            ids: the rows; None for all.
+            light: leave ``result_json`` out (None): what planning and reports need, at a fraction
+                of the memory once thousands of results are stored.
+        """
+        columns = _LIGHT if light else "*"
+        if ids is None:
+            query = f"SELECT {columns} FROM jobs ORDER BY id"
+            return [JobRow.from_sqlite(r) for r in self.conn.execute(query)]
+        out: list[JobRow] = []
+        ordered = sorted(set(ids))
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT {columns} FROM jobs WHERE id IN ({marks}) ORDER BY id"
+            out += [JobRow.from_sqlite(r) for r in self.conn.execute(query, chunk)]
+        return out
+
+    def rows_for(
+        self, task: str, workload_version: str, hardware_class: str, *, light: bool = False
+    ) -> list[JobRow]:
+        """Every row of one (task, workload version, hardware class), in id order (``light``: as rows)."""
+        columns = _LIGHT if light else "*"
+        where = "task = ? AND workload_version = ? AND hardware_class = ?"
+        query = f"SELECT {columns} FROM jobs WHERE {where} ORDER BY id"
+        return [
+            JobRow.from_sqlite(r) for r in self.conn.execute(query, (task, workload_version, hardware_class))
+        ]
+
+    def counts(self, ids: Sequence[int] | None = None) -> Counter[str]:
+        """How many rows have each status (of ``ids``, or of the whole state)."""
+        if ids is None:
+            return Counter(
+                {r[0]: r[1] for r in self.conn.execute("SELECT status, COUNT(*) FROM jobs GROUP BY 1")}
+            )
+        return Counter(r.status for r in self.rows(ids))
+
+    # -- jobs: writes ------------------------------------------------------------------------
+
+    def insert_many(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Insert new rows in one transaction; a row whose key exists already is left alone.
+
+        Args:
+            rows: mappings with the key columns, ``status`` and any other column.
+
+        Returns:
+            How many rows were inserted.
+        """
+        now = utc_now()
+        inserted = 0
+        with self.transaction() as conn:
+            for row in rows:
+                data = {"created_at": now, "updated_at": now, **row}
+                columns = ", ".join(data)
+                marks = ", ".join("?" * len(data))
+                cursor = conn.execute(
+                    f"INSERT INTO jobs ({columns}) VALUES ({marks}) "
+                    "ON CONFLICT (model, revision, task, workload_version, hardware_class) DO NOTHING",
+                    tuple(data.values()),
+                )
+                inserted += cursor.rowcount
+        return inserted
+
+    def update(self, row_id: int, **values: Any) -> None:
+        """Change columns of one row (one transaction); ``updated_at`` is set."""
+        self.update_many([(row_id, values)])
+
+    def update_many(self, changes: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Change columns of several rows in one transaction; ``updated_at`` is set on each."""
+        now = utc_now()
+        with self.transaction() as conn:
+            for row_id, values in changes:
+                unknown = set(values) - _UPDATABLE
+                if unknown:
+                    raise ValueError(f"not updatable: {', '.join(sorted(unknown))}")
+                if "status" in values and values["status"] not in STATUSES:
+                    raise ValueError(f"unknown status {values['status']!r}")
+                data = {**values, "updated_at": now}
+                assignments = ", ".join(f"{k} = ?" for k in data)
+                conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*data.values(), row_id))
+
+    def delete_many(self, ids: Iterable[int]) -> None:
+        """Delete rows (a transient resolution failure once the model resolved)."""
+        ids = list(ids)
+        if ids:
+            with self.transaction() as conn:
+                conn.executemany("DELETE FROM jobs WHERE id = ?", [(i,) for i in ids])
+
+    def recover(self, ids: Sequence[int], *, max_attempts: int, run_id: int | None = None) -> dict[str, int]:
+        """Put back in the queue the rows a stopped run left in progress.
+
+        A ``measuring`` row becomes ``pending`` again (its attempt stays counted, so a model that
+        crashes the process every time still reaches ``max_attempts`` and is marked failed); a
+        ``publishing`` row becomes ``measured``, to be published again.
+
+        Returns:
+            How many rows were reset: ``{"measuring": n, "publishing": m, "gave_up": k}``.
+        """
+        changes: list[tuple[int, dict[str, Any]]] = []
+        counts = Counter[str]()
+        for row in self.rows(ids):
+            if row.status == "measuring":
+                counts["measuring"] += 1
+                if row.attempts >= max_attempts:
+                    counts["gave_up"] += 1
+                    reason = (
+                        f"gave up after {row.attempts} attempts: the run stopped while measuring it each time"
+                    )
+                    changes.append(
+                        (
+                            row.id,
+                            {
+                                "status": "failed",
+                                "reason": reason,
+                                "reason_code": "interrupted",
+                                "permanent": False,
+                                "finished_at": utc_now(),
+                                "run_id": run_id,
+                            },
+                        )
+                    )
+                else:
+                    changes.append((row.id, {"status": "pending", "next_attempt_at": None, "run_id": run_id}))
+            elif row.status == "publishing":
+                counts["publishing"] += 1
+                changes.append((row.id, {"status": "measured", "run_id": run_id}))
+        if changes:
+            self.update_many(changes)
+        return {
+            "measuring": counts["measuring"],
+            "publishing": counts["publishing"],
+            "gave_up": counts["gave_up"],
+        }
