@@ -49,6 +49,16 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "bulk_report",
         "Write the CSV and HTML report of a bulk state file.",
     ),
+    "serve": (
+        "energy_badge.cli.serve",
+        "serve",
+        "Run the badge service: Hub webhooks in, live badges and a leaderboard out.",
+    ),
+    "worker": (
+        "energy_badge.cli.serve",
+        "worker",
+        "Measure and publish the jobs the badge service queued (same code as bulk).",
+    ),
 }
 
 EXIT_CODES_HELP = (

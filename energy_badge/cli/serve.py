@@ -1,0 +1,252 @@
+"""``energy-badge serve`` and ``energy-badge worker``: the badge service for Hub bots."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from energy_badge.workload import TASKS
+
+DEFAULT_STATE = "energy-bot.sqlite"
+SECRET_ENV = "ENERGY_BADGE_WEBHOOK_SECRET"
+
+
+def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by ``serve`` and ``worker`` (what to measure, how to publish)."""
+    options = [
+        click.option(
+            "--state",
+            "state_path",
+            default=DEFAULT_STATE,
+            show_default=True,
+            type=click.Path(dir_okay=False),
+            help="The SQLite state (the same format as `bulk`'s), shared by the server and the worker.",
+        ),
+        click.option(
+            "--task",
+            required=True,
+            type=click.Choice(TASKS),
+            help="The task queued models are measured on (the Hub's webhook carries no pipeline tag).",
+        ),
+        click.option(
+            "--hardware-class",
+            help="The GPU class jobs are queued for and measured on, e.g. H100 [default: this machine's, "
+            "as `bulk` finds it; `cpu` with --no-energy]. Give the server and the worker the same.",
+        ),
+        click.option(
+            "--publish",
+            "policy",
+            type=click.Choice(["none", "pr", "commit"]),
+            default="none",
+            show_default=True,
+            help="What the worker does with a canonical result: nothing, one pull request, or a commit.",
+        ),
+        click.option("--no-energy", is_flag=True, help="Performance only (CPU works; never published)."),
+        click.option(
+            "--queries", type=click.IntRange(min=1), help="Only the first N queries (non-canonical)."
+        ),
+        click.option("--device", help="torch device [default: cuda:<gpu-index>, or cpu with --no-energy]."),
+        click.option("--gpu-index", type=click.IntRange(min=0), default=0, show_default=True),
+        click.option("--min-repetitions", type=click.IntRange(1, 10), default=3, show_default=True),
+        click.option("--max-repetitions", type=click.IntRange(1, 10), default=10, show_default=True),
+        click.option(
+            "--min-window", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True
+        ),
+        click.option("--idle-seconds", type=click.FloatRange(min=0), default=5.0, show_default=True),
+        click.option("--max-attempts", type=click.IntRange(1, 20), default=3, show_default=True),
+        click.option("--retry-backoff", type=click.FloatRange(min=0), default=60.0, show_default=True),
+        click.option("--writes-per-minute", type=click.FloatRange(min=0), default=2.0, show_default=True),
+        click.option("--table", "table_file", type=click.Path(dir_okay=False), help="Rating table file."),
+        click.option(
+            "--poll",
+            type=click.FloatRange(min=0.05),
+            default=2.0,
+            show_default=True,
+            help="Idle poll, seconds.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _config(opts: dict[str, Any]) -> Any:
+    from energy_badge.bulk.job import BulkConfig
+    from energy_badge.errors import UsageError
+    from energy_badge.meter import MeterConfig
+
+    if opts["min_repetitions"] > opts["max_repetitions"]:
+        raise UsageError("--min-repetitions cannot exceed --max-repetitions")
+    config = BulkConfig(
+        task=opts["task"],
+        publish=opts["policy"],
+        energy=not opts["no_energy"],
+        queries=opts["queries"],
+        device=opts["device"],
+        meter=MeterConfig(
+            min_repetitions=opts["min_repetitions"],
+            max_repetitions=opts["max_repetitions"],
+            min_window_s=opts["min_window"],
+            idle_seconds=opts["idle_seconds"],
+            gpu_index=opts["gpu_index"],
+        ),
+        hardware_class=opts["hardware_class"],
+        max_attempts=opts["max_attempts"],
+        retry_backoff_s=opts["retry_backoff"],
+        writes_per_minute=opts["writes_per_minute"],
+        table=opts["table_file"],
+    )
+    if config.hardware_class is None:
+        from energy_badge.bulk.executors import probe_hardware_key
+
+        config.hardware_class = probe_hardware_key(opts["gpu_index"], config.energy)
+    return config
+
+
+def _log_event(kind: str, details: dict[str, Any]) -> None:
+    if kind in ("measuring", "done", "retry", "publishing", "wait"):
+        text = " ".join(f"{k}={v}" for k, v in details.items() if v is not None)
+        click.echo(f"worker: {kind} {text}", err=True)
+
+
+def _worker(state_path: str, config: Any, poll: float) -> Any:
+    from energy_badge.service.worker import ServiceWorker
+
+    return ServiceWorker(state_path, config, on_event=_log_event, poll_s=poll)
+
+
+@click.command()
+@_worker_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: a free port."
+)
+@click.option(
+    "--webhook-secret",
+    help=f"The secret the Hub sends in X-Webhook-Secret [default: ${SECRET_ENV}; required].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 1),
+    default=0,
+    show_default=True,
+    help="Run the queue's worker inside the server (1), or not (0: run `energy-badge worker`).",
+)
+@click.option(
+    "--max-body", type=click.IntRange(min=1024), default=65536, show_default=True, help="Webhook body limit."
+)
+def serve(host: str, port: int, webhook_secret: str | None, workers: int, max_body: int, **opts: Any) -> None:
+    """Run the badge service: Hub webhooks in, live badges and a leaderboard out.
+
+    \b
+    POST /webhook                      Hub webhook (X-Webhook-Secret); a model push queues a job
+    GET  /badge/<org>/<name>.svg|.json live badge (shields.io endpoint JSON for .json)
+    GET  /results/<org>/<name>         the latest result JSON
+    GET  /                             leaderboard; /healthz; /metrics (Prometheus)
+
+    Jobs go into the SQLite state (--state); `energy-badge worker` (or --workers 1) measures and
+    publishes them with the same code as `bulk`. One worker per state file.
+    """
+    import socket
+
+    import uvicorn
+
+    from energy_badge.errors import UsageError
+    from energy_badge.service.app import create_app
+
+    secret = webhook_secret or os.environ.get(SECRET_ENV, "")
+    if not secret:
+        raise UsageError(f"a webhook secret is required: --webhook-secret or ${SECRET_ENV}")
+    config = _config(opts)
+    worker = _worker(opts["state_path"], config, opts["poll"]) if workers else None
+    thread: threading.Thread | None = None
+
+    def start() -> None:
+        nonlocal thread
+        if worker is not None:
+            thread = threading.Thread(
+                target=_run_worker, args=(worker,), name="energy-badge-worker", daemon=True
+            )
+            thread.start()
+
+    def stop() -> None:
+        if worker is not None and thread is not None:
+            worker.stop()
+            thread.join(30)
+
+    app = create_app(
+        opts["state_path"],
+        webhook_secret=secret,
+        task=config.task,
+        hardware_class=config.hardware_class,
+        table=opts["table_file"],
+        max_body=max_body,
+        on_startup=start,
+        on_shutdown=stop,
+    )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so (proto 0 would leave
+    # Nagle on, and every keep-alive response would wait ~40 ms for a delayed ACK)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    bound = sock.getsockname()[1]
+    where = f"[{host}]" if family == socket.AF_INET6 else host
+    click.echo(
+        f"energy-badge serve: listening on http://{where}:{bound} (task {config.task}, "
+        f"hardware {config.hardware_class}, state {opts['state_path']})",
+        err=True,
+    )
+    sys.stderr.flush()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, server_header=False))
+    server.run(sockets=[sock])
+
+
+def _run_worker(worker: Any) -> None:
+    try:
+        worker.run()
+    except Exception as err:  # the server keeps serving badges; the log says why the queue stopped
+        from energy_badge.errors import EnergyBadgeError
+
+        message = str(err) if isinstance(err, EnergyBadgeError) else f"{type(err).__name__}: {err}"
+        click.echo(f"worker: stopped: {message}", err=True)
+
+
+@click.command()
+@_worker_options
+def worker(**opts: Any) -> None:
+    """Measure (and publish) the jobs `energy-badge serve` queued, with the same code as `bulk`.
+
+    Runs until Ctrl-C or SIGTERM (exit code 130); a measurement cut short is queued again.
+    """
+    from energy_badge.cli.bulk import EXIT_INTERRUPTED, _sigterm_as_interrupt
+
+    config = _config(opts)
+    from energy_badge.cli.measure import _quiet_libraries
+
+    _quiet_libraries()
+    runner = _worker(opts["state_path"], config, opts["poll"])
+    click.echo(
+        f"energy-badge worker: task {config.task}, hardware {config.hardware_class}, "
+        f"publish {config.publish}, state {opts['state_path']}",
+        err=True,
+    )
+    try:
+        with _sigterm_as_interrupt():
+            runner.run()
+    except KeyboardInterrupt:
+        pass
+    click.echo("worker: stopped", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+__all__ = ["serve", "worker"]
