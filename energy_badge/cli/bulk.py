@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from energy_badge.cli._options import measurement_options, meter_config
 from energy_badge.workload import TASKS
 
 EXIT_INTERRUPTED = 130
@@ -132,23 +133,7 @@ def _default_report_dir(state_path: str) -> Path:
     show_default=True,
     help="Concurrent revision lookups while planning.",
 )
-@click.option("--no-energy", is_flag=True, help="Performance only (CPU works; never published).")
-@click.option("--queries", type=click.IntRange(min=1), help="Only the first N queries (non-canonical).")
-@click.option("--device", help="torch device [default: cuda:<gpu-index>, or cpu with --no-energy].")
-@click.option(
-    "--gpu-index", type=click.IntRange(min=0), default=0, show_default=True, help="Local: the GPU to use."
-)
-@click.option("--min-repetitions", type=click.IntRange(1, 10), default=3, show_default=True)
-@click.option("--max-repetitions", type=click.IntRange(1, 10), default=10, show_default=True)
-@click.option(
-    "--target-ci",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="Stop once the 95% interval's half-width is at most this percent of the mean.",
-)
-@click.option("--min-window", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True)
-@click.option("--idle-seconds", type=click.FloatRange(min=0), default=5.0, show_default=True)
+@measurement_options
 @click.option("--table", "table_file", type=click.Path(dir_okay=False), help="Rating table file.")
 @click.option(
     "-o",
@@ -221,7 +206,6 @@ def bulk(
     from energy_badge.bulk.report import write_reports
     from energy_badge.bulk.state import StateStore
     from energy_badge.errors import UsageError
-    from energy_badge.meter import MeterConfig
 
     query = any(v is not None for v in (search, author, pipeline_tag))
     if models_file and query:
@@ -257,14 +241,7 @@ def bulk(
         energy=not no_energy,
         queries=queries,
         device=device,
-        meter=MeterConfig(
-            min_repetitions=min_repetitions,
-            max_repetitions=max_repetitions,
-            target_ci_rel=target_ci / 100.0,
-            min_window_s=min_window,
-            idle_seconds=idle_seconds,
-            gpu_index=0 if executor == "ray" else gpu_index,
-        ),
+        meter=meter_config(locals(), gpu_index=0 if executor == "ray" else gpu_index),
         hardware_class=hardware_class,
         max_attempts=max_attempts,
         retry_backoff_s=retry_backoff,

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from energy_badge.cli._options import measurement_options, meter_config
 from energy_badge.workload import TASKS
 
 
@@ -20,15 +21,8 @@ from energy_badge.workload import TASKS
     type=click.Path(dir_okay=False),
     help="Result file [default: energy-results/<model>--<task>--<time>.json].",
 )
+@measurement_options
 @click.option("--revision", help="Hub branch, tag or commit; resolved to a commit sha and recorded.")
-@click.option(
-    "--no-energy",
-    is_flag=True,
-    help="Performance only, no energy meter (works on CPU; result is non-canonical).",
-)
-@click.option(
-    "--queries", type=click.IntRange(min=1), help="Run only the first N queries (smoke run; non-canonical)."
-)
 @click.option(
     "--dtype",
     type=click.Choice(["float32", "float16", "bfloat16"]),
@@ -40,47 +34,6 @@ from energy_badge.workload import TASKS
     default=1,
     show_default=True,
     help="Batch size; anything but 1 is non-canonical.",
-)
-@click.option(
-    "--device", help="torch device [default: cuda:<gpu-index>, or cpu with --no-energy and no CUDA]."
-)
-@click.option(
-    "--gpu-index", type=click.IntRange(min=0), default=0, show_default=True, help="GPU to run on and meter."
-)
-@click.option(
-    "--min-repetitions",
-    type=click.IntRange(1, 10),
-    default=3,
-    show_default=True,
-    help="Repetitions of the whole workload, at least.",
-)
-@click.option(
-    "--max-repetitions",
-    type=click.IntRange(1, 10),
-    default=10,
-    show_default=True,
-    help="Repetitions, at most.",
-)
-@click.option(
-    "--target-ci",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="Stop once the 95% interval's half-width is at most this percent of the mean.",
-)
-@click.option(
-    "--min-window",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
-    show_default=True,
-    help="Seconds a repetition must last; shorter workloads are looped and normalised per query.",
-)
-@click.option(
-    "--idle-seconds",
-    type=click.FloatRange(min=0),
-    default=5.0,
-    show_default=True,
-    help="Seconds of idle-power sampling before the run (recorded, not subtracted).",
 )
 @click.option(
     "--allow-shared-gpu",
@@ -133,23 +86,11 @@ def measure(
     of the whole workload (Zeus, NVML energy counter). The result file is validated before it is
     written; a failed run writes nothing.
     """
-    from energy_badge.errors import UsageError
     from energy_badge.measure import MeasureOptions, measure_model
-    from energy_badge.meter import MeterConfig
     from energy_badge.result import default_output_path, write_result
 
-    if min_repetitions > max_repetitions:
-        raise UsageError("--min-repetitions cannot exceed --max-repetitions")
+    meter = meter_config(locals(), allow_shared_gpu=allow_shared_gpu)
     _quiet_libraries()
-    meter = MeterConfig(
-        min_repetitions=min_repetitions,
-        max_repetitions=max_repetitions,
-        target_ci_rel=target_ci / 100.0,
-        min_window_s=min_window,
-        idle_seconds=idle_seconds,
-        gpu_index=gpu_index,
-        allow_shared_gpu=allow_shared_gpu,
-    )
     options = MeasureOptions(
         revision=revision,
         dtype=dtype,

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from energy_badge.cli._options import measurement_options, meter_config
 from energy_badge.workload import TASKS
 
 DEFAULT_STATE = "energy-bot.sqlite"
@@ -46,18 +47,6 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="What the worker does with a canonical result: nothing, one pull request, or a commit.",
         ),
-        click.option("--no-energy", is_flag=True, help="Performance only (CPU works; never published)."),
-        click.option(
-            "--queries", type=click.IntRange(min=1), help="Only the first N queries (non-canonical)."
-        ),
-        click.option("--device", help="torch device [default: cuda:<gpu-index>, or cpu with --no-energy]."),
-        click.option("--gpu-index", type=click.IntRange(min=0), default=0, show_default=True),
-        click.option("--min-repetitions", type=click.IntRange(1, 10), default=3, show_default=True),
-        click.option("--max-repetitions", type=click.IntRange(1, 10), default=10, show_default=True),
-        click.option(
-            "--min-window", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True
-        ),
-        click.option("--idle-seconds", type=click.FloatRange(min=0), default=5.0, show_default=True),
         click.option("--max-attempts", type=click.IntRange(1, 20), default=3, show_default=True),
         click.option("--retry-backoff", type=click.FloatRange(min=0), default=60.0, show_default=True),
         click.option("--writes-per-minute", type=click.FloatRange(min=0), default=2.0, show_default=True),
@@ -70,6 +59,7 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Idle poll, seconds.",
         ),
     ]
+    fn = measurement_options(fn)
     for option in reversed(options):
         fn = option(fn)
     return fn
@@ -77,24 +67,14 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _config(opts: dict[str, Any]) -> Any:
     from energy_badge.bulk.job import BulkConfig
-    from energy_badge.errors import UsageError
-    from energy_badge.meter import MeterConfig
 
-    if opts["min_repetitions"] > opts["max_repetitions"]:
-        raise UsageError("--min-repetitions cannot exceed --max-repetitions")
     config = BulkConfig(
         task=opts["task"],
         publish=opts["policy"],
         energy=not opts["no_energy"],
         queries=opts["queries"],
         device=opts["device"],
-        meter=MeterConfig(
-            min_repetitions=opts["min_repetitions"],
-            max_repetitions=opts["max_repetitions"],
-            min_window_s=opts["min_window"],
-            idle_seconds=opts["idle_seconds"],
-            gpu_index=opts["gpu_index"],
-        ),
+        meter=meter_config(opts),
         hardware_class=opts["hardware_class"],
         max_attempts=opts["max_attempts"],
         retry_backoff_s=opts["retry_backoff"],
