@@ -931,29 +931,17 @@ class BulkJob:
             )
             stats["failed"] += 1
             self._done(row)
-        elif row.attempts >= self.config.max_attempts:
-            reason = f"gave up after {row.attempts} attempts: {message}"
-            self._set(
-                row.id,
-                status="failed",
-                reason=reason,
-                reason_code=code,
-                permanent=False,
-                finished_at=utc_now(),
-            )
-            stats["failed"] += 1
-            self._done(row)
         else:
-            wait = self._backoff(row.attempts)
-            self._set(
-                row.id,
-                status="pending",
-                reason=f"attempt {row.attempts} failed, retrying: {message}",
-                reason_code=code,
-                next_attempt_at=self._now() + wait,
+            self._retry_or_give_up(
+                row,
+                row.attempts,
+                "",
+                message,
+                code,
+                retry_status="pending",
+                requeue=measure_queue,
+                stats=stats,
             )
-            measure_queue.append(row.id)
-            self._emit("retry", model=row.model, reason=message, in_s=wait)
 
     def _mismatch(self, row: JobRow, result: Any) -> tuple[str, str, str] | None:
         """Whether a result is not the row's measurement: (kind, error, message), or None."""
@@ -1125,28 +1113,55 @@ class BulkJob:
                 str(error) if isinstance(error, EnergyBadgeError) else f"{type(error).__name__}: {error}"
             )
             code = reason_code(type(error).__name__)
-            if row.publish_attempts >= self.config.max_attempts:
-                self._set(
-                    row.id,
-                    status="failed",
-                    reason=f"gave up publishing after {row.publish_attempts} attempts: {message}",
-                    reason_code=code,
-                    permanent=False,
-                    finished_at=utc_now(),
-                )
-                stats["failed"] += 1
-                self._done(row)
-            else:
-                wait = self._backoff(row.publish_attempts)
-                self._set(
-                    row.id,
-                    status="measured",
-                    reason=f"publish attempt {row.publish_attempts} failed, retrying: {message}",
-                    reason_code=code,
-                    next_attempt_at=self._now() + wait,
-                )
-                publish_queue.append(row.id)
-                self._emit("retry", model=row.model, reason=message, in_s=wait)
+            self._retry_or_give_up(
+                row,
+                row.publish_attempts,
+                "publish",
+                message,
+                code,
+                retry_status="measured",
+                requeue=publish_queue,
+                stats=stats,
+            )
+
+    def _retry_or_give_up(
+        self,
+        row: JobRow,
+        attempts: int,
+        step: str,
+        message: str,
+        code: str,
+        *,
+        retry_status: str,
+        requeue: Any,
+        stats: Counter[str],
+    ) -> None:
+        """After a transient failure: fail the row for good past ``max_attempts``, else put it back
+        in ``requeue`` (with ``retry_status``) after the backoff for its ``attempts``."""
+        if attempts >= self.config.max_attempts:
+            gave_up = f"gave up {step}ing" if step else "gave up"
+            self._set(
+                row.id,
+                status="failed",
+                reason=f"{gave_up} after {attempts} attempts: {message}",
+                reason_code=code,
+                permanent=False,
+                finished_at=utc_now(),
+            )
+            stats["failed"] += 1
+            self._done(row)
+            return
+        wait = self._backoff(attempts)
+        attempt = f"{step} attempt" if step else "attempt"
+        self._set(
+            row.id,
+            status=retry_status,
+            reason=f"{attempt} {attempts} failed, retrying: {message}",
+            reason_code=code,
+            next_attempt_at=self._now() + wait,
+        )
+        requeue.append(row.id)
+        self._emit("retry", model=row.model, reason=message, in_s=wait)
 
 
 class _Publisher:
