@@ -127,3 +127,32 @@ def test_bulk_cli_with_the_ray_executor(ray_instance, hub, tmp_path):
         assert store.counts() == {"measured": 2}
     run = CliRunner().invoke(main, [*args[:6], "--gpus-per-task", "1", *args[8:]], catch_exceptions=False)
     assert run.exit_code == 2 and "the Ray cluster has 0 GPU(s)" in run.stderr
+
+
+def test_bulk_cli_hub_query_with_the_ray_executor(ray_instance, monkeypatch, tmp_path, tiny_files):
+    """The issue's second command: models from a Hub query (HfApi.list_models against the loopback
+    Hub, which is simulated), measured as Ray tasks on the real local instance (CPU, --no-energy)."""
+    from click.testing import CliRunner
+
+    from energy_badge.cli import main
+
+    with running_hub(monkeypatch, tmp_path) as server:
+        server.add_user("alice")
+        for name in ("bert-tc-a", "bert-tc-b"):
+            server.create_repo(
+                f"alice/{name}", tiny_files["text-classification"], pipeline_tag="text-classification"
+            )
+        server.create_repo("alice/bert-gen", tiny_files["text-generation"], pipeline_tag="text-generation")
+        server.create_repo(
+            "alice/other-tc", tiny_files["text-classification"], pipeline_tag="text-classification"
+        )
+        state = tmp_path / "query.sqlite"
+        args = ["bulk", "--search", "bert", "--pipeline-tag", "text-classification", "--limit", "500",
+                "--task", "text-classification", "--executor", "ray", "--gpus-per-task", "0", "--no-energy",
+                "--queries", "5", "--min-window", "0.05", "--idle-seconds", "0", "--min-repetitions", "1",
+                "--max-repetitions", "1", "--state", str(state)]  # fmt: skip
+        run = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert run.exit_code == 0, run.stderr
+        with StateStore(state, exclusive=False) as store:
+            assert sorted(row.model for row in store.rows()) == ["alice/bert-tc-a", "alice/bert-tc-b"]
+            assert store.counts() == {"measured": 2}
