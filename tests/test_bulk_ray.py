@@ -156,3 +156,48 @@ def test_bulk_cli_hub_query_with_the_ray_executor(ray_instance, monkeypatch, tmp
         with StateStore(state, exclusive=False) as store:
             assert sorted(row.model for row in store.rows()) == ["alice/bert-tc-a", "alice/bert-tc-b"]
             assert store.counts() == {"measured": 2}
+
+
+def test_service_worker_measures_queued_models_on_ray_two_at_a_time(ray_instance, hub, tmp_path):
+    """`serve --workers 2 --executor ray`'s worker: two webhooks (the Hub's payload format, sent by
+    the test) queue two models; one worker round measures both as Ray tasks (real local instance,
+    CPU, the real measure_model with --no-energy). Simulated: the Hub (loopback server)."""
+    from fastapi.testclient import TestClient
+    from service_support import SECRET, TASK, payload
+
+    from energy_badge.cli.serve import _worker
+    from energy_badge.service.app import create_app
+
+    state = tmp_path / "service.sqlite"
+    app = create_app(str(state), webhook_secret=SECRET, task=TASK, hardware_class="cpu")
+    config = BulkConfig(task=TASK, energy=False, queries=5, meter=FAST_METER, hardware_class="cpu")
+    opts = {"executor": "ray", "ray_address": None, "gpus_per_task": 0.0, "gpu_index": 0, "poll": 0.1,
+            "state_path": str(state)}  # fmt: skip
+    worker = _worker(opts, config, in_flight=2)
+    assert worker._executor.capacity == 2
+    with TestClient(app) as client:
+        for name in ("alice/tc-a", "alice/tc-b"):
+            sent = client.post(
+                "/webhook", json=payload(model=name, sha=hub.head(name)), headers={"X-Webhook-Secret": SECRET}
+            )
+            assert sent.status_code == 202
+        try:
+            summary = worker.run_once()
+        finally:
+            worker.close()
+        assert summary is not None and summary.measured == 2, summary
+        for name in ("alice/tc-a", "alice/tc-b"):
+            assert client.get(f"/results/{name}").json()["model"]["revision"] == hub.head(name)
+
+
+def test_several_service_workers_need_ray_and_a_hardware_class(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from energy_badge.cli import main
+
+    monkeypatch.setenv("ENERGY_BADGE_WEBHOOK_SECRET", "whsec-test")
+    base = ["serve", "--task", "text-classification", "--state", str(tmp_path / "s.sqlite"), "--port", "0"]
+    run = CliRunner().invoke(main, [*base, "--hardware-class", "cpu", "--workers", "2"])
+    assert run.exit_code == 2 and "--workers 2 needs --executor ray" in run.stderr
+    run = CliRunner().invoke(main, [*base, "--executor", "ray", "--workers", "2"])
+    assert run.exit_code == 2 and "--executor ray needs --hardware-class" in run.stderr

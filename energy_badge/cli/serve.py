@@ -50,6 +50,21 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-attempts", type=click.IntRange(1, 20), default=3, show_default=True),
         click.option("--retry-backoff", type=click.FloatRange(min=0), default=60.0, show_default=True),
         click.option("--writes-per-minute", type=click.FloatRange(min=0), default=2.0, show_default=True),
+        click.option(
+            "--executor",
+            type=click.Choice(["local", "ray"]),
+            default="local",
+            show_default=True,
+            help="Where measurements run: this process (one GPU), or Ray tasks on a cluster (as `bulk`).",
+        ),
+        click.option("--ray-address", help="A running Ray cluster (default: start a local instance)."),
+        click.option(
+            "--gpus-per-task",
+            type=click.FloatRange(min=0),
+            default=1.0,
+            show_default=True,
+            help="Ray: GPUs per measurement (0 for CPU --no-energy runs).",
+        ),
         click.option("--table", "table_file", type=click.Path(dir_okay=False), help="Rating table file."),
         click.option(
             "--poll",
@@ -67,6 +82,7 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _config(opts: dict[str, Any]) -> Any:
     from energy_badge.bulk.job import BulkConfig
+    from energy_badge.errors import UsageError
 
     config = BulkConfig(
         task=opts["task"],
@@ -82,6 +98,10 @@ def _config(opts: dict[str, Any]) -> Any:
         table=opts["table_file"],
     )
     if config.hardware_class is None:
+        if opts["executor"] == "ray":
+            raise UsageError(
+                "--executor ray needs --hardware-class: the class of the cluster's GPUs the jobs are for"
+            )
         from energy_badge.bulk.executors import probe_hardware_key
 
         config.hardware_class = probe_hardware_key(opts["gpu_index"], config.energy)
@@ -94,10 +114,29 @@ def _log_event(kind: str, details: dict[str, Any]) -> None:
         click.echo(f"worker: {kind} {text}", err=True)
 
 
-def _worker(state_path: str, config: Any, poll: float) -> Any:
+def _worker(opts: dict[str, Any], config: Any, in_flight: int = 1) -> Any:
+    """The queue's worker, on the executor the options ask for (``in_flight`` measurements at once)."""
+    from energy_badge.cli.bulk import _make_executor
+    from energy_badge.errors import UsageError
     from energy_badge.service.worker import ServiceWorker
 
-    return ServiceWorker(state_path, config, on_event=_log_event, poll_s=poll)
+    if in_flight > 1 and opts["executor"] != "ray":
+        raise UsageError(
+            f"--workers {in_flight} needs --executor ray: the local executor measures one model at a time "
+            "on its one GPU (a shared GPU would spoil every measurement)"
+        )
+    executor = _make_executor(
+        opts["executor"],
+        opts["ray_address"],
+        opts["gpus_per_task"],
+        1.0,
+        in_flight if opts["executor"] == "ray" else None,
+        config.hardware_class,
+        opts["gpu_index"],
+    )
+    return ServiceWorker(
+        opts["state_path"], config, executor=executor, on_event=_log_event, poll_s=opts["poll"]
+    )
 
 
 @click.command()
@@ -112,10 +151,11 @@ def _worker(state_path: str, config: Any, poll: float) -> Any:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(0, 1),
+    type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Run the queue's worker inside the server (1), or not (0: run `energy-badge worker`).",
+    help="Measure the queue inside the server with N measurements at once (0: run `energy-badge worker` "
+    "instead; N > 1 needs --executor ray, one GPU per measurement).",
 )
 @click.option(
     "--max-body", type=click.IntRange(min=1024), default=65536, show_default=True, help="Webhook body limit."
@@ -130,7 +170,8 @@ def serve(host: str, port: int, webhook_secret: str | None, workers: int, max_bo
     GET  /                             leaderboard; /healthz; /metrics (Prometheus)
 
     Jobs go into the SQLite state (--state); `energy-badge worker` (or --workers 1) measures and
-    publishes them with the same code as `bulk`. One worker per state file.
+    publishes them with the same code as `bulk`. One worker per state file; with --executor ray,
+    --workers N measures N models at once on the Ray cluster, one GPU each.
     """
     import socket
 
@@ -143,7 +184,7 @@ def serve(host: str, port: int, webhook_secret: str | None, workers: int, max_bo
     if not secret:
         raise UsageError(f"a webhook secret is required: --webhook-secret or ${SECRET_ENV}")
     config = _config(opts)
-    worker = _worker(opts["state_path"], config, opts["poll"]) if workers else None
+    worker = _worker(opts, config, workers) if workers else None
     thread: threading.Thread | None = None
 
     def start() -> None:
@@ -214,7 +255,7 @@ def worker(**opts: Any) -> None:
     from energy_badge.cli.measure import _quiet_libraries
 
     _quiet_libraries()
-    runner = _worker(opts["state_path"], config, opts["poll"])
+    runner = _worker(opts, config)
     click.echo(
         f"energy-badge worker: task {config.task}, hardware {config.hardware_class}, "
         f"publish {config.publish}, state {opts['state_path']}",
