@@ -17,15 +17,14 @@ from typing import Any
 
 from energy_badge import __version__
 from energy_badge.errors import UsageError
-from energy_badge.meter import MeterConfig
+from energy_badge.meter import MeterConfig, open_meter
 from energy_badge.result import SCHEMA_VERSION, EnergyResult
+from energy_badge.run import DTYPES
 from energy_badge.stats import Stats, difference, percentile
 
 #: Events passed to ``on_event``: (kind, details). Kinds: "stage" {"message"},
 #: "phase" {"name", "max_repetitions"}, "repetition" {"phase", "repetition", "stats"}.
 EventCallback = Callable[[str, dict[str, Any]], None]
-
-DTYPES = ("float32", "float16", "bfloat16")
 
 
 @dataclass
@@ -163,7 +162,6 @@ def measure_model(
         InputError: model not found, gated, wrong task, unsafe (exit 4).
         RuntimeFailure: out of memory, NVML error mid-run (exit 5).
     """
-    from energy_badge import meter as meter_mod
     from energy_badge.run import load_runner
     from energy_badge.workload import load_workload
 
@@ -186,7 +184,7 @@ def measure_model(
 
     config = options.meter
     emit("stage", {"message": "checking the energy meter" if options.energy else "performance-only run"})
-    meter = meter_mod.open_meter(config, energy=options.energy)
+    meter = open_meter(config, energy=options.energy)
     try:
         device = options.device
         if device is None and options.energy:
