@@ -1,4 +1,4 @@
-"""Options shared by every command that measures (``measure``, ``bulk``, ``serve``, ``worker``).
+"""Options shared by the commands that measure (``measure``, ``bulk``, ``serve``, ``worker``).
 
 One definition, so the flags, their defaults and their help read the same everywhere, and one
 place (:func:`meter_config`) that turns them into the meter's settings.
@@ -72,12 +72,71 @@ _MEASUREMENT_OPTIONS = [
 ]
 
 
+_EXECUTOR_OPTIONS = [
+    click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="Where measurements run: this process (one GPU), or Ray tasks on a cluster.",
+    ),
+    click.option("--ray-address", help="A running Ray cluster (default: start a local instance)."),
+    click.option(
+        "--gpus-per-task",
+        type=click.FloatRange(min=0),
+        default=1.0,
+        show_default=True,
+        help="Ray: GPUs per measurement (0 for CPU --no-energy runs).",
+    ),
+]
+
+_RETRY_OPTIONS = [
+    click.option(
+        "--max-attempts",
+        type=click.IntRange(1, 20),
+        default=3,
+        show_default=True,
+        help="Tries per model on transient failures (network, out of memory, a lost worker).",
+    ),
+    click.option(
+        "--retry-backoff",
+        type=click.FloatRange(min=0),
+        default=60.0,
+        show_default=True,
+        help="Seconds before the first retry; doubles each time.",
+    ),
+    click.option(
+        "--writes-per-minute",
+        type=click.FloatRange(min=0),
+        default=2.0,
+        show_default=True,
+        help="Hub writes (commits, PRs) per minute; 0: no throttle (a 429 is obeyed anyway).",
+    ),
+]
+
+
+def _apply(options: list[Callable[..., Any]], fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def measurement_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add the measuring options (``--no-energy``, ``--queries``, ``--device``, ``--gpu-index``,
     repetitions, ``--target-ci``, ``--min-window``, ``--idle-seconds``) to a click command."""
-    for option in reversed(_MEASUREMENT_OPTIONS):
-        fn = option(fn)
-    return fn
+    return _apply(_MEASUREMENT_OPTIONS, fn)
+
+
+def executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add where measurements run (``--executor``, ``--ray-address``, ``--gpus-per-task``), as
+    ``bulk`` and the service's worker take them."""
+    return _apply(_EXECUTOR_OPTIONS, fn)
+
+
+def retry_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the bulk job's retry and write-throttle options (``--max-attempts``,
+    ``--retry-backoff``, ``--writes-per-minute``)."""
+    return _apply(_RETRY_OPTIONS, fn)
 
 
 def meter_config(opts: dict[str, Any], **overrides: Any) -> Any:

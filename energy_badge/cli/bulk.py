@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from energy_badge.cli._options import measurement_options, meter_config
+from energy_badge.cli._options import executor_options, measurement_options, meter_config, retry_options
 from energy_badge.workload import TASKS
 
 EXIT_INTERRUPTED = 130
@@ -58,21 +58,7 @@ def _default_report_dir(state_path: str) -> Path:
     is_flag=True,
     help="Plan only: resolve revisions and write the state; measure nothing, write nothing to the Hub.",
 )
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="Where measurements run: this process (one GPU), or Ray tasks on a cluster.",
-)
-@click.option("--ray-address", help="A running Ray cluster (default: start a local instance).")
-@click.option(
-    "--gpus-per-task",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Ray: GPUs per measurement (0 for CPU --no-energy runs).",
-)
+@executor_options
 @click.option(
     "--cpus-per-task",
     type=click.FloatRange(min=0),
@@ -90,28 +76,8 @@ def _default_report_dir(state_path: str) -> Path:
     help="The GPU class measurements run on (e.g. H100) [default: asked of the executor]; with Ray it "
     "also pins tasks to that accelerator type.",
 )
-@click.option(
-    "--max-attempts",
-    type=click.IntRange(1, 20),
-    default=3,
-    show_default=True,
-    help="Tries per model on transient failures (network, out of memory, a lost worker).",
-)
-@click.option(
-    "--retry-backoff",
-    type=click.FloatRange(min=0),
-    default=60.0,
-    show_default=True,
-    help="Seconds before the first retry; doubles each time.",
-)
+@retry_options
 @click.option("--retry-failed", is_flag=True, help="Try this input's failed models again.")
-@click.option(
-    "--writes-per-minute",
-    type=click.FloatRange(min=0),
-    default=2.0,
-    show_default=True,
-    help="Hub writes (commits, PRs) per minute; 0: no throttle (a 429 is obeyed anyway).",
-)
 @click.option(
     "--write-burst",
     type=click.IntRange(min=1),

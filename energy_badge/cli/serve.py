@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from energy_badge.cli._options import measurement_options, meter_config
+from energy_badge.cli._options import executor_options, measurement_options, meter_config, retry_options
 from energy_badge.workload import TASKS
 
 DEFAULT_STATE = "energy-bot.sqlite"
@@ -47,24 +47,6 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="What the worker does with a canonical result: nothing, one pull request, or a commit.",
         ),
-        click.option("--max-attempts", type=click.IntRange(1, 20), default=3, show_default=True),
-        click.option("--retry-backoff", type=click.FloatRange(min=0), default=60.0, show_default=True),
-        click.option("--writes-per-minute", type=click.FloatRange(min=0), default=2.0, show_default=True),
-        click.option(
-            "--executor",
-            type=click.Choice(["local", "ray"]),
-            default="local",
-            show_default=True,
-            help="Where measurements run: this process (one GPU), or Ray tasks on a cluster (as `bulk`).",
-        ),
-        click.option("--ray-address", help="A running Ray cluster (default: start a local instance)."),
-        click.option(
-            "--gpus-per-task",
-            type=click.FloatRange(min=0),
-            default=1.0,
-            show_default=True,
-            help="Ray: GPUs per measurement (0 for CPU --no-energy runs).",
-        ),
         click.option("--table", "table_file", type=click.Path(dir_okay=False), help="Rating table file."),
         click.option(
             "--poll",
@@ -74,7 +56,7 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Idle poll, seconds.",
         ),
     ]
-    fn = measurement_options(fn)
+    fn = retry_options(executor_options(measurement_options(fn)))
     for option in reversed(options):
         fn = option(fn)
     return fn
