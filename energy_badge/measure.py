@@ -129,6 +129,7 @@ def _repetition_dicts(phase: Any) -> list[dict[str, Any]]:
             "gpu_energy_j": r.gpu_energy_j,
             "cpu_energy_j": r.cpu_energy_j,
             "dram_energy_j": r.dram_energy_j,
+            "nvml_counter_j": r.nvml_counter_j,
         }
         for r in phase.repetitions
     ]
@@ -209,6 +210,8 @@ def measure_model(
         runner.prepare(run_workload)
         n_queries = len(run_workload.queries)
 
+        warmup_queries: dict[str, int] = {}
+
         def phase(name: str, pass_fn: Callable[[], Any], measure_idle: bool) -> Any:
             emit(
                 "phase",
@@ -221,8 +224,12 @@ def measure_model(
             def on_repetition(rep: Any, stats: Stats | None) -> None:
                 emit("repetition", {"phase": name, "repetition": rep, "stats": stats})
 
+            def warmup() -> None:
+                stats = runner.run_warmup(config.warmup_max_s, prefill=name == "prefill")
+                warmup_queries[name] = stats.queries
+
             return meter.measure(
-                pass_fn, n_queries, warmup=pass_fn, on_repetition=on_repetition, measure_idle=measure_idle
+                pass_fn, n_queries, warmup=warmup, on_repetition=on_repetition, measure_idle=measure_idle
             )
 
         main = phase("workload", runner.run_pass, measure_idle=options.energy)
@@ -268,6 +275,7 @@ def measure_model(
         "energy_source": main.energy_source,
         "config": config.to_dict(),
         "warmup_seconds": main.warmup_seconds,
+        "warmup_queries": warmup_queries["workload"],
         "idle": main.idle.to_dict() if main.idle is not None else None,
         "stopped_because": main.stopped_because,
         "repetitions": _repetition_dicts(main),

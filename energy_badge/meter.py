@@ -18,7 +18,10 @@ One measurement (a *phase*) runs, in order:
 
 The GPU energy comes from the NVML total-energy counter (Volta or newer) read by Zeus's
 ``ZeusMonitor``; CPU and DRAM energy come from Zeus's RAPL reader where it has one, else they are
-None (never estimated). A counter that does not advance, or goes backwards, is refused.
+None (never estimated). A counter that does not advance, or goes backwards, is refused. As a
+cross-check, the meter also reads that counter itself through nvidia-ml-py just outside each Zeus
+window and records the difference (``nvml_counter_j``) next to Zeus's figure; it is raw data, not
+used in the headline figure.
 
 Synchronisation: Zeus's windows would call ``torch.cuda.synchronize`` themselves; the meter passes
 ``sync_execution=False`` and instead requires the caller's pass function to synchronise before it
@@ -81,6 +84,10 @@ class MeterConfig:
         min_window_s: a repetition lasts at least this long: short workloads are looped.
         idle_seconds: length of the idle sample; 0 skips it.
         warmup_passes: passes of the workload run as warm-up when no ``warmup`` callable is given.
+        warmup_max_s: for callers that can stop a pass early (``measure`` does, through
+            ``TaskRunner.run_warmup``): the warm-up runs the workload's queries in order until this
+            many seconds have passed, or one whole pass if that is shorter. The meter itself does
+            not use it.
         gpu_index: CUDA index of the GPU to measure (after ``CUDA_VISIBLE_DEVICES``, as Zeus reads it).
         allow_shared_gpu: measure even if another process uses the GPU (recorded in the result).
 
@@ -94,6 +101,7 @@ class MeterConfig:
     min_window_s: float = 5.0
     idle_seconds: float = 5.0
     warmup_passes: int = 1
+    warmup_max_s: float = 10.0
     gpu_index: int = 0
     allow_shared_gpu: bool = False
 
@@ -121,6 +129,8 @@ class MeterConfig:
             raise UsageError(f"min_window_s must be above 0 s and at most an hour, not {self.min_window_s}")
         if not 0 <= number("idle_seconds") <= 3600:
             raise UsageError(f"idle_seconds must be between 0 and 3600, not {self.idle_seconds}")
+        if not 0 <= number("warmup_max_s") <= 3600:
+            raise UsageError(f"warmup_max_s must be between 0 and 3600, not {self.warmup_max_s}")
         if integer("warmup_passes") < 0:
             raise UsageError(f"warmup_passes must be 0 or more, not {self.warmup_passes}")
         if integer("gpu_index") < 0:
@@ -146,6 +156,9 @@ class Repetition:
         gpu_energy_j: GPU energy in the window from the NVML counter; None for performance-only runs.
         cpu_energy_j: CPU package energy from RAPL (all packages); None where Zeus has no RAPL.
         dram_energy_j: DRAM energy from RAPL; None where Zeus has no DRAM counter.
+        nvml_counter_j: the same GPU's energy over the same window read independently of Zeus,
+            straight from NVML's total-energy counter by this meter (a cross-check of
+            ``gpu_energy_j``); None for performance-only runs.
     """
 
     index: int
@@ -155,6 +168,7 @@ class Repetition:
     gpu_energy_j: float | None
     cpu_energy_j: float | None = None
     dram_energy_j: float | None = None
+    nvml_counter_j: float | None = None
 
     @property
     def wh_per_1k(self) -> float | None:
@@ -194,11 +208,13 @@ class IdleSample:
         seconds: length of the window.
         gpu_energy_j: GPU energy in the window.
         gpu_power_w: mean GPU power (``gpu_energy_j / seconds``).
+        nvml_counter_j: the window's energy read straight from NVML by this meter (cross-check).
     """
 
     seconds: float
     gpu_energy_j: float
     gpu_power_w: float
+    nvml_counter_j: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -295,6 +311,7 @@ class _Window:
     gpu_j: float | None = None
     cpu_j: float | None = None
     dram_j: float | None = None
+    nvml_j: float | None = None
 
 
 class _Meter:
@@ -448,6 +465,7 @@ class _Meter:
             gpu_energy_j=window.gpu_j,
             cpu_energy_j=window.cpu_j,
             dram_energy_j=window.dram_j,
+            nvml_counter_j=window.nvml_j,
         )
 
 
@@ -542,8 +560,10 @@ class EnergyMeter(_Meter):
         self._hardware = hardware.probe_hardware([index])
         gpu = self._hardware.gpus[0]
         self._name = f"GPU {index} ({gpu.name})"
+        handle = pynvml.nvmlDeviceGetHandleByIndex(visible[index])
+        self._handle = handle
+        self._raw_start: dict[str, int] = {}
         if not gpu.energy_counter:
-            handle = pynvml.nvmlDeviceGetHandleByIndex(visible[index])
             arch = hardware._architecture_name(pynvml, handle) or "unknown architecture"
             raise _no_counter(f"{self._name}, {arch}, without a readable total-energy counter")
         if problem := hardware.zeus_can_map_visible_devices():
@@ -597,8 +617,14 @@ class EnergyMeter(_Meter):
         except self._zeus_gpu_error as error:
             raise MeterError(f"NVML error on {self._name} during {what}: {error}") from error
 
+    def _raw_counter_mj(self) -> int:
+        """NVML's total-energy counter (mJ), read by this meter itself, not through Zeus."""
+        return int(self._pynvml.nvmlDeviceGetTotalEnergyConsumption(self._handle))
+
     def _begin(self, key: str, what: str) -> None:
+        # The independent read brackets Zeus's window: ours first here, last in _end.
         with self._nvml_errors(what):
+            self._raw_start[key] = self._raw_counter_mj()
             self._monitor.begin_window(key, sync_execution=False)
 
     def _end(self, key: str, what: str, check_delta: bool = True) -> _Window:  # type: ignore[override]
@@ -606,6 +632,9 @@ class EnergyMeter(_Meter):
             # Zeus warns about a zero reading; a zero reading is refused below, with more detail.
             warnings.filterwarnings("ignore", message=".*measured as zero.*")
             measurement = self._monitor.end_window(key, sync_execution=False)
+            raw_end = self._raw_counter_mj()
+        raw_start = self._raw_start.pop(key, None)
+        nvml_j = None if raw_start is None else (raw_end - raw_start) / 1000.0
         index = self.config.gpu_index
         gpu_j = measurement.gpu_energy.get(index)
         if gpu_j is None:
@@ -622,9 +651,10 @@ class EnergyMeter(_Meter):
         if dram_j is not None and dram_j <= 0:
             logger.warning("RAPL DRAM energy of %.3f J during %s ignored", dram_j, what)
             dram_j = None
-        return _Window(gpu_j=float(gpu_j), cpu_j=cpu_j, dram_j=dram_j)
+        return _Window(gpu_j=float(gpu_j), cpu_j=cpu_j, dram_j=dram_j, nvml_j=nvml_j)
 
     def _cancel(self, key: str) -> None:
+        self._raw_start.pop(key, None)
         with contextlib.suppress(Exception):
             self._monitor.end_window(key, sync_execution=False, cancel=True)
 
@@ -665,7 +695,12 @@ class EnergyMeter(_Meter):
         elapsed = time.perf_counter() - started
         window = self._end(key, "the idle sample")
         assert window.gpu_j is not None  # checked by _end
-        return IdleSample(seconds=elapsed, gpu_energy_j=window.gpu_j, gpu_power_w=window.gpu_j / elapsed)
+        return IdleSample(
+            seconds=elapsed,
+            gpu_energy_j=window.gpu_j,
+            gpu_power_w=window.gpu_j / elapsed,
+            nvml_counter_j=window.nvml_j,
+        )
 
     def _stop_rule(self, reps: list[Repetition], stats: Stats | None) -> StopReason | None:
         if len(reps) >= self.config.min_repetitions and stats is not None:

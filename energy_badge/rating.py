@@ -21,11 +21,42 @@ class, and an entry without one rates every size (tables written before size cla
 A result is never rated by guesswork: a non-canonical result, a result without a GPU energy
 measurement, or one whose task, hardware class or size class has no table entry gets
 ``stars=None`` and the reason in ``unrated_reason``.
+
+Several shipped tables: the default table (:func:`load_table` with no file, used by ``rate``,
+``badge``, ``card``, ``publish``, bulk, the service and the GitHub action) is a *composite* of
+every table in ``energy_badge/data/rating_tables/`` (:func:`compose_tables`). A calibration
+campaign on one GPU ships a ``measured`` table for that hardware class only; it must replace the
+provisional entries for that hardware and leave the others rated as before. The rule:
+
+* Tables are ranked: ``measured`` before ``provisional``, then the later ``created`` date, then
+  the higher ``table_version`` (compared part by part, numbers as numbers: 0.10.0 > 0.9.0). Two
+  shipped tables with the same ``table_version`` are a packaging error (a card names its table by
+  version), so the ranking never ties.
+* For each (task, hardware class) pair, *all* the composite's entries come from the single
+  highest-ranked table that has any entry for that pair; the entries of lower-ranked tables for
+  that pair are dropped, whatever their workload version or size class.
+
+The choice is per (task, hardware class) and not per exact entry key because the keys of two
+tables rarely line up: :func:`calibrate` pins every entry to a workload version and splits text
+generation by size class, while the provisional table has unpinned entries. Merged key by key,
+a measured H100 entry would sit beside the provisional H100 entry it is meant to replace, and
+:func:`find_entry` would rate some H100 results by one table and the rest by the other. With the
+rule, a task on one GPU is rated by one table: a model that the measured table does not cover
+there (another workload version, a size class with too few results to calibrate) is unrated with
+the reason, not rated against the provisional guess. Pairs the measured table lacks (another GPU,
+another task) keep the provisional entries.
+
+Each composite entry records its own table (``table_version``, ``status``, ``method``), the
+composite's ``composed_from`` lists the tables used (most preferred first), and a :class:`Rating`
+reports the table of the entry that rated it (for an unrated result: the table that covers its
+task and hardware class, else the most preferred one). A table file given explicitly (``--table
+FILE``) is used alone, as it is.
 """
 
 from __future__ import annotations
 
 import bisect
+import copy
 import datetime as _dt
 import json
 import math
@@ -46,6 +77,9 @@ MIN_POPULATION = 10
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
 TABLE_SCHEMA = "rating-table.schema.json"
 TABLE_SCHEMA_VERSION = "1.0"
+# Provenance fields: on a composite's entries, the table each entry comes from.
+PROVENANCE = ("table_version", "status", "method")
+_STATUS_RANK = {"provisional": 0, "measured": 1}
 
 # The AI Energy Score's text-generation size classes: (class, largest parameter count; None = no limit).
 SIZE_CLASSES: tuple[tuple[str, int | None], ...] = (("A", 20_000_000_000), ("B", 66_000_000_000), ("C", None))
@@ -67,7 +101,9 @@ def table_errors(table: Any) -> list[str]:
 
     Beyond the schema: cut points strictly ascending and inside [population min, max]; min below
     max; at most one entry per (task, hardware class, workload version, size class); a size class
-    only on a task rated per size class (text generation); ``model_ids`` as many as ``n``.
+    only on a task rated per size class (text generation); ``model_ids`` as many as ``n``. On a
+    composite (a table with ``composed_from``): every entry names a listed table in its
+    provenance fields, and all entries of one (task, hardware class) come from the same table.
 
     Args:
         table: the parsed JSON document.
@@ -105,6 +141,37 @@ def table_errors(table: Any) -> list[str]:
             errors.append(f"{path}: duplicates $.entries[{seen[key]}] ({_describe_key(key)})")
         else:
             seen[key] = i
+    if "composed_from" in table:
+        errors += _composite_errors(table)
+    return errors
+
+
+def _composite_errors(table: dict) -> list[str]:
+    sources = {s["table_version"]: s for s in table["composed_from"]}
+    errors = []
+    if len(sources) != len(table["composed_from"]):
+        errors.append("$.composed_from: a table version is listed twice")
+    pair_source: dict[tuple[str, str], tuple[str, int]] = {}
+    for i, entry in enumerate(table["entries"]):
+        path = f"$.entries[{i}]"
+        missing = [k for k in PROVENANCE if k not in entry]
+        if missing:
+            errors.append(f"{path}: an entry of a composite table needs {', '.join(missing)}")
+            continue
+        source = sources.get(entry["table_version"])
+        if source is None:
+            errors.append(f"{path}.table_version: {entry['table_version']} is not in $.composed_from")
+            continue
+        for k in ("status", "method"):
+            if entry[k] != source[k]:
+                errors.append(f"{path}.{k}: {entry[k]}, but table {source['table_version']} is {source[k]}")
+        pair = (entry["task"], entry["hardware_class"])
+        first = pair_source.setdefault(pair, (entry["table_version"], i))
+        if first[0] != entry["table_version"]:
+            errors.append(
+                f"{path}.table_version: {pair[0]} on {pair[1]} comes from table {first[0]} "
+                f"($.entries[{first[1]}]), not also from {entry['table_version']}"
+            )
     return errors
 
 
@@ -133,23 +200,116 @@ def load_table(path: str | os.PathLike[str] | None = None) -> dict:
     """Read and validate a rating table.
 
     Args:
-        path: a table file; None for the newest shipped table (latest ``created`` date, then
-            highest ``table_version``).
+        path: a table file, used alone and as it is; None for the composite of all the shipped
+            tables (:func:`compose_tables`; the rule is in the module docstring).
 
     Returns:
         The table as a dict.
 
     Raises:
         InvalidFileError: the file is missing, not JSON, or not a valid table (the message names
-            the JSON path).
+            the JSON path); with None, also no table shipped or two shipped with one version.
     """
     if path is None:
-        tables = [load_table(p) for p in shipped_tables()]
-        if not tables:
+        paths = shipped_tables()
+        if not paths:
             raise InvalidFileError("no rating table is shipped with energy-badge")
-        return max(tables, key=lambda t: (t["created"], _version_key(t["table_version"])))
+        return compose_tables([load_table(p) for p in paths], files=[Path(p).name for p in paths])
     data = read_json(path)
     return validate_table(data, source=str(path))
+
+
+def table_rank(table: dict) -> tuple:
+    """The sort key of a table's preference: ``measured`` over ``provisional``, then the later
+    ``created``, then the higher ``table_version`` (numbers compared as numbers)."""
+    version = table["table_version"]
+    return (_STATUS_RANK[table["status"]], table["created"], _version_key(version), version)
+
+
+def compose_tables(tables: Sequence[dict], *, files: Sequence[str] | None = None) -> dict:
+    """Combine valid tables into one: per (task, hardware class), the entries of the best table.
+
+    For each (task, hardware class) pair, every entry comes from the highest-ranked table
+    (:func:`table_rank`) that has any entry for the pair; lower-ranked tables' entries for the
+    pair are left out. Each entry gets its table's ``table_version``, ``status`` and ``method``;
+    ``composed_from`` lists the tables that gave entries, best first. The top-level
+    ``table_version``, ``created`` and ``method`` are the best table's; ``status`` is ``measured``
+    only when every entry is.
+
+    Args:
+        tables: validated tables (see :func:`validate_table`).
+        files: their file names, in the same order (recorded in ``composed_from``).
+
+    Returns:
+        The composite, valid against the schema.
+
+    Raises:
+        InvalidFileError: no table, or two tables with the same ``table_version``.
+    """
+    if not tables:
+        raise InvalidFileError("no rating table to compose")
+    names = list(files) if files is not None else [None] * len(tables)
+    by_version: dict[str, str | None] = {}
+    for table, name in zip(tables, names, strict=True):
+        version = table["table_version"]
+        if version in by_version:
+            where = " and ".join(n for n in (by_version[version], name) if n) or "two tables"
+            raise InvalidFileError(
+                f"rating tables {where} have the same table_version {version}; "
+                "a rating names its table by version, so each table needs its own"
+            )
+        by_version[version] = name
+    ranked = sorted(zip(tables, names, strict=True), key=lambda item: table_rank(item[0]), reverse=True)
+    owner: dict[tuple[str, str], str] = {}
+    for table, _ in ranked:
+        for entry in table["entries"]:
+            owner.setdefault((entry["task"], entry["hardware_class"]), table["table_version"])
+    used = []  # (table, file name, its entries in the composite), best table first
+    for table, name in ranked:
+        mine = [
+            e for e in table["entries"] if owner[(e["task"], e["hardware_class"])] == table["table_version"]
+        ]
+        if mine:
+            used.append((table, name, mine))
+    entries: list[dict] = []
+    composed_from: list[dict] = []
+    for table, name, mine in used:
+        provenance = {k: table[k] for k in PROVENANCE}
+        entries += [{**copy.deepcopy(entry), **provenance} for entry in mine]
+        composed_from.append({**provenance, "created": table["created"], **({"file": name} if name else {})})
+    best = composed_from[0]
+    if len(used) == 1:
+        source = used[0][0]["source"]
+    else:
+        described = ", ".join(f"{s['table_version']} ({s['status']})" for s in composed_from)
+        source = (
+            f"Combined from the shipped rating tables {described}: each task and hardware class is "
+            "rated by the one most preferred table that covers it (measured over provisional, then "
+            "newer, then higher version), and each entry names its table. "
+            + " ".join(f"Table {t['table_version']}: {t['source']}" for t, _, _ in used)
+        )
+    composite = {
+        "schema_version": TABLE_SCHEMA_VERSION,
+        "table_version": best["table_version"],
+        "created": best["created"],
+        "status": "measured" if all(s["status"] == "measured" for s in composed_from) else "provisional",
+        "source": source,
+        "method": best["method"],
+        "unit": UNIT,
+        "entries": entries,
+        "composed_from": composed_from,
+    }
+    return validate_table(composite, source="composite of the shipped rating tables")
+
+
+def table_source(table: dict, entry: dict | None = None) -> dict[str, str]:
+    """The table an entry comes from: its ``table_version``, ``status`` and ``method``.
+
+    An entry of a composite carries them; an entry of a single table (or ``entry=None``: no entry)
+    takes the table's own, on a composite the most preferred table's (``composed_from[0]``).
+    """
+    default = table["composed_from"][0] if table.get("composed_from") else table
+    return {k: (entry.get(k, default[k]) if entry is not None else default[k]) for k in PROVENANCE}
 
 
 def _version_key(version: str) -> tuple:
@@ -288,7 +448,10 @@ class Rating:
             its max (see :func:`position`).
         stars_ci: (stars at ci95_high, stars at ci95_low): the rating's range over the interval;
             equal values mean the interval crosses no cut point.
-        table_version, table_status, method: the table used.
+        table_version, table_status, method: the table whose entry rated the result. Of the
+            default (composite) table, that is the entry's own table (see :func:`table_source`);
+            when no entry applies, the table covering the result's task and hardware class, else
+            the most preferred shipped table.
         size_class: the model's size class for tasks rated per size (text generation: A, B, C),
             else None.
     """
@@ -334,14 +497,18 @@ def rate(result: Any, table: dict | None = None) -> Rating:
 
     Args:
         result: an :class:`energy_badge.result.EnergyResult` (or anything with its accessors).
-        table: a validated table (see :func:`load_table`); None for the newest shipped table.
+        table: a validated table (see :func:`load_table`); None for the composite of the shipped
+            tables.
 
     Returns:
-        The :class:`Rating`. A non-canonical result, one without GPU energy, or one whose task or
-        hardware class has no entry is unrated, with the reason.
+        The :class:`Rating`, naming the table of the entry used (:func:`table_source`). A
+        non-canonical result, one without GPU energy, or one whose task or hardware class has no
+        entry is unrated, with the reason.
     """
     if table is None:
         table = load_table()
+    group = _group_entries(table, result.task, result.hardware_class)
+    source = table_source(table, group[0] if group else None)
     energy = result.gpu_energy
     common = {
         "model_id": result.model_id,
@@ -351,9 +518,9 @@ def rate(result: Any, table: dict | None = None) -> Rating:
         "value": energy.mean if energy is not None else None,
         "ci95_low": energy.ci95_low if energy is not None else None,
         "ci95_high": energy.ci95_high if energy is not None else None,
-        "table_version": table["table_version"],
-        "table_status": table["status"],
-        "method": table["method"],
+        "table_version": source["table_version"],
+        "table_status": source["status"],
+        "method": source["method"],
         "size_class": result_size_class(result),
     }
     unrated = {
@@ -371,7 +538,11 @@ def rate(result: Any, table: dict | None = None) -> Rating:
         table, result.task, result.hardware_class, result.workload_version, common["size_class"]
     )
     if entry is None:
-        return Rating(unrated_reason=_no_entry_reason(result, table), **unrated, **common)
+        return Rating(unrated_reason=_no_entry_reason(result, table, group), **unrated, **common)
+    source = table_source(table, entry)
+    common.update(
+        table_version=source["table_version"], table_status=source["status"], method=source["method"]
+    )
     value = energy.mean
     cuts = tuple(entry["cut_points"])
     stars = stars_for(value, cuts)
@@ -386,7 +557,7 @@ def rate(result: Any, table: dict | None = None) -> Rating:
         cut_points=cuts,
         band_low=edges[band],
         band_high=edges[band + 1],
-        position=position(value, entry, table["method"]),
+        position=position(value, entry, source["method"]),
         stars_ci=stars_ci,
         **common,
     )
@@ -407,28 +578,38 @@ def _unrated_reason(result: Any, table: dict) -> str | None:
     return None
 
 
-def _no_entry_reason(result: Any, table: dict) -> str:
-    version = table["table_version"]
+def _group_entries(table: dict, task: str, hardware_class: str | None) -> list[dict]:
+    return [e for e in table["entries"] if e["task"] == task and e["hardware_class"] == hardware_class]
+
+
+def _no_entry_reason(result: Any, table: dict, group: list[dict]) -> str:
+    sources = table.get("composed_from") or []
+    if len(sources) > 1:
+        versions = ", ".join(s["table_version"] for s in sources)
+        tables, has, it = f"the shipped rating tables ({versions})", "have", "they cover"
+    else:
+        tables, has, it = f"rating table {table['table_version']}", "has", "it covers"
     hardware = sorted({e["hardware_class"] for e in table["entries"] if e["task"] == result.task})
     if not hardware:
         tasks = ", ".join(sorted({e["task"] for e in table["entries"]}))
-        return f"rating table {version} has no entry for task {result.task} (it covers: {tasks})"
-    if result.hardware_class not in hardware:
+        return f"{tables} {has} no entry for task {result.task} ({it}: {tasks})"
+    if not group:
         return (
-            f"rating table {version} has no entry for {result.task} on {result.hardware_class} "
-            f"(it covers {result.task} on: {', '.join(hardware)})"
+            f"{tables} {has} no entry for {result.task} on {result.hardware_class} "
+            f"({it} {result.task} on: {', '.join(hardware)})"
         )
-    candidates = [
-        e
-        for e in table["entries"]
-        if e["task"] == result.task
-        and e["hardware_class"] == result.hardware_class
-        and e.get("workload_version") in (None, result.workload_version)
-    ]
+    # The task and hardware class are covered, by one table (of a composite: the preferred one).
+    version = table_source(table, group[0])["table_version"]
+    alone = (
+        f" (of the shipped tables, only this one is used for {result.task} on {result.hardware_class})"
+        if len(sources) > 1
+        else ""
+    )
+    candidates = [e for e in group if e.get("workload_version") in (None, result.workload_version)]
     if not candidates:
         return (
             f"rating table {version} has no entry for {result.task} on {result.hardware_class} "
-            f"with workload version {result.workload_version}"
+            f"with workload version {result.workload_version}{alone}"
         )
     # Every candidate is for another size class (text generation is rated per size class).
     covered = ", ".join(describe_size_class(s) for s in sorted({e["size_class"] for e in candidates}))
@@ -437,12 +618,12 @@ def _no_entry_reason(result: Any, table: dict) -> str:
     if parameters is None or parameters <= 0:
         return (
             f"rating table {version} rates {where} only for {covered}, "
-            "and the result does not give the model's parameter count"
+            f"and the result does not give the model's parameter count{alone}"
         )
     return (
         f"rating table {version} has no entry for {where} in "
         f"{describe_size_class(str(result_size_class(result)))}: this model has "
-        f"{_billions(parameters)} parameters, and the table covers only {covered}"
+        f"{_billions(parameters)} parameters, and the table covers only {covered}{alone}"
     )
 
 

@@ -77,6 +77,11 @@ def test_clean_energy_run_on_simulated_gpu(tiny, tmp_path, monkeypatch):
     per_rep = [r["gpu_energy_j"] / r["queries"] * 1000 / 3600 for r in reps]
     assert result.gpu_energy.samples == pytest.approx(per_rep, rel=1e-9)
     assert data["measurement"]["idle"]["gpu_power_w"] == pytest.approx(300.0, rel=0.02)
+    for window in [*reps, data["measurement"]["idle"]]:  # the meter's own NVML read, beside Zeus's
+        assert window["nvml_counter_j"] == pytest.approx(window["gpu_energy_j"], rel=0.02)
+    # The default warm-up: 10 s of queries, or one whole pass if that is shorter.
+    assert data["measurement"]["config"]["warmup_max_s"] == 10.0
+    assert 1 <= data["measurement"]["warmup_queries"] <= 1000
     assert data["energy"]["cpu"] is None  # no RAPL here: never estimated
     assert data["performance"]["queries_per_s"] > 0
     assert "GPU energy" in stdout and f"result written to {out}" in stdout
@@ -99,12 +104,15 @@ def test_text_generation_reports_prefill_and_decode(tiny, tmp_path, monkeypatch)
         "8",
         "--dtype",
         "float32",
+        "--warmup",
+        "0",
         "-o",
         str(out),
         *FAST,
     )
     assert code == 0, stderr
     data = load_result(out).data
+    assert data["measurement"]["warmup_queries"] == 1  # a zero-second warm-up runs one query
     energy = data["energy"]
     assert energy["decode_gpu"]["mean"] == pytest.approx(
         energy["gpu"]["mean"] - energy["prefill_gpu"]["mean"]

@@ -218,6 +218,32 @@ def test_cuda_visible_devices_selects_the_gpu_like_zeus(monkeypatch):
         assert within(rep.gpu_energy_j, 400.0 * rep.seconds)
 
 
+def test_independent_nvml_read_brackets_zeus_and_follows_the_same_gpu(monkeypatch):
+    """Simulated: two GPUs (100 W and 400 W), CUDA_VISIBLE_DEVICES=1, power that steps up and down.
+    Real: Zeus's windows. The meter's own read of NVML's total-energy counter must come from the same
+    (400 W) GPU as Zeus's, bracket Zeus's window (never less energy, by at most a few ms more), and
+    be recorded for the idle sample and every repetition, in the JSON form too."""
+    install_fake_nvml(
+        monkeypatch,
+        gpus=[
+            FakeGPU(name="NVIDIA A100-SXM4-40GB", power_trace=100.0),
+            FakeGPU(power_trace=lambda t: 400.0 if int(t * 20) % 2 else 150.0),
+        ],
+    )
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    with EnergyMeter(fast(min_repetitions=3, max_repetitions=3)) as meter:
+        phase = meter.measure(sleeper(0.05), queries_per_pass=1)
+    windows = [(rep.gpu_energy_j, rep.nvml_counter_j, rep.seconds) for rep in phase.repetitions]
+    windows.append((phase.idle.gpu_energy_j, phase.idle.nvml_counter_j, phase.idle.seconds))
+    for zeus_j, ours_j, seconds in windows:
+        assert ours_j is not None
+        assert zeus_j - 0.002 <= ours_j <= zeus_j + 400.0 * 0.02  # 1 mJ rounding each side; <20 ms more
+        assert 150.0 * seconds * 0.9 < ours_j < 400.0 * seconds * 1.1  # the 400 W GPU, not the 100 W one
+    data = phase.to_dict()
+    assert [r["nvml_counter_j"] for r in data["repetitions"]] == [w[1] for w in windows[:3]]
+    assert data["idle"]["nvml_counter_j"] == phase.idle.nvml_counter_j
+
+
 def test_measure_twice_on_one_meter(monkeypatch):
     """Simulated: 300 W. Text generation measures a second (prefill) phase on the same meter,
     skipping the idle sample the second time."""

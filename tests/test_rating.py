@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,12 +14,14 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
+from results_factory import make_result, write_result_file
 
 from energy_badge import rating as rating_mod
 from energy_badge.errors import EXIT_INPUT, EXIT_USAGE, InputError, InvalidFileError, UsageError
 from energy_badge.rating import (
     MIN_POPULATION,
     calibrate,
+    compose_tables,
     cut_points,
     find_entry,
     load_table,
@@ -29,6 +33,7 @@ from energy_badge.rating import (
     validate_table,
     write_table,
 )
+from energy_badge.result import EnergyResult
 from energy_badge.stats import Stats
 
 TEXT_TASKS = (
@@ -436,16 +441,19 @@ def test_unreadable_tables(tmp_path):
         load_table(bad)
 
 
-def test_default_table_is_the_newest(tmp_path, monkeypatch):
-    old = copy.deepcopy(load_table())
-    new = copy.deepcopy(old) | {"table_version": "0.10.0", "created": "2027-05-01"}
-    newer_same_day = copy.deepcopy(new) | {"table_version": "0.9.0"}
-    paths = []
-    for i, t in enumerate((new, old, newer_same_day)):
-        paths.append(tmp_path / f"t{i}.json")
-        paths[-1].write_text(json.dumps(t))
-    monkeypatch.setattr(rating_mod, "shipped_tables", lambda: paths)
-    assert load_table()["table_version"] == "0.10.0"  # 0.10.0 > 0.9.0: versions compare as numbers
+def test_default_table_with_one_shipped_table_is_that_table_with_provenance():
+    (path,) = shipped_tables()
+    raw = load_table(path)
+    table = load_table()
+    assert table_errors(table) == []
+    assert [s["table_version"] for s in table["composed_from"]] == [raw["table_version"]]
+    assert table["composed_from"][0]["file"] == path.name
+    assert {k: v for k, v in table.items() if k not in ("entries", "composed_from")} == {
+        k: v for k, v in raw.items() if k != "entries"
+    }
+    provenance = {"table_version": raw["table_version"], "status": "provisional", "method": "log"}
+    assert table["entries"] == [e | provenance for e in raw["entries"]]
+    assert "table_version" not in raw["entries"][0]  # the file itself is untouched
 
 
 # --------------------------------------------------------------------------------------------
@@ -667,3 +675,257 @@ def test_cli_rate_shows_the_size_class(tmp_path, fake_results):
     out = _cli("rate", path)
     assert out.exit_code == 0, out.output
     assert "size class B" in out.output and "unrated" in out.output
+
+
+# --------------------------------------------------------------------------------------------
+# Several shipped tables: the default table is their composite (rule in energy_badge/rating.py)
+
+PROVISIONAL = "0.1.0-provisional"  # the shipped table
+MEASURED = "2027.01.15-h100"
+A100 = {"gpu_name": "NVIDIA A100-SXM4-80GB", "hardware_class": "A100"}
+
+
+def _samples(mean: float) -> tuple[float, float]:
+    return (mean * 0.99, mean * 1.01)
+
+
+@functools.cache
+def _measured_h100_table(method: str) -> str:
+    """A calibrated (measured) table for H100 only, from synthetic results_factory results:
+    text classification (0.1 to 10 Wh per 1000 queries) and text generation of size class B only
+    (30B parameters; class A has no results, so the table has no class A entry)."""
+    classifiers = [
+        EnergyResult(make_result(model_id=f"org/tc-{i}", samples=_samples(0.1 * 10 ** (i * 2 / 9))))
+        for i in range(10)
+    ]
+    generators = [
+        EnergyResult(
+            make_result(
+                model_id=f"org/gen-30b-{i}",
+                task="text-generation",
+                parameters=30_000_000_000,
+                samples=_samples(50.0 * 10 ** (i / 9)),
+            )
+        )
+        for i in range(10)
+    ]
+    table = calibrate([*classifiers, *generators], method, version=MEASURED, created="2027-01-15")
+    return json.dumps(table)
+
+
+def measured_h100_table(method: str = "log", **changes) -> dict:
+    return json.loads(_measured_h100_table(method)) | changes
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    """Package data with more tables: the real shipped files copied into a temporary folder that
+    ``shipped_tables`` lists instead of ``energy_badge/data/rating_tables``; the fixture's value
+    adds a table file there (validated) and returns its path."""
+    folder = tmp_path / "rating_tables"
+    folder.mkdir()
+    for path in shipped_tables():
+        shutil.copy(path, folder / path.name)
+    monkeypatch.setattr(rating_mod, "shipped_tables", lambda: sorted(folder.glob("*.json")))
+
+    def add(table: dict, name: str | None = None) -> Path:
+        return write_table(table, folder / (name or f"rating-table-{table['table_version']}.json"))
+
+    return add
+
+
+def _raw_provisional() -> dict:
+    (path,) = shipped_tables()
+    return json.loads(path.read_text())
+
+
+def _result(value: float, **kwargs) -> EnergyResult:
+    return EnergyResult(make_result(samples=_samples(value), **kwargs))
+
+
+def _pair(entries: list[dict], task: str, hardware: str) -> list[dict]:
+    return [e for e in entries if e["task"] == task and e["hardware_class"] == hardware]
+
+
+def test_measured_table_rates_its_hardware_and_the_provisional_table_the_rest(shipped):
+    from energy_badge.publish import card_metadata
+
+    shipped(measured_h100_table())
+    table = load_table()
+    assert table_errors(table) == []
+    assert [(s["table_version"], s["status"]) for s in table["composed_from"]] == [
+        (MEASURED, "measured"),
+        (PROVISIONAL, "provisional"),
+    ]
+    assert table["status"] == "provisional"  # not every entry is measured
+    measured = find_entry(table, "text-classification", "H100", "1.0.0")
+    assert measured["table_version"] == MEASURED and measured["population"]["n"] == 10
+    cuts = measured["cut_points"]
+    assert cuts == pytest.approx([0.2512, 0.631, 1.585, 3.981], rel=1e-3)  # log bands of 0.1-10
+
+    h100 = rate(_result(0.3))
+    assert h100.stars == stars_for(0.3, cuts) == 4  # the provisional table would give 5 (0.3 < 0.502)
+    assert h100.cut_points == tuple(cuts)
+    assert (h100.table_version, h100.table_status, h100.method) == (MEASURED, "measured", "log")
+    assert h100.to_dict()["table_version"] == MEASURED
+    assert card_metadata(_result(0.3), h100)["rating_table"] == MEASURED
+
+    a100 = rate(_result(0.3, **A100))
+    assert a100.stars == 5 and a100.cut_points == (0.502, 1.26, 3.17, 7.96)
+    assert (a100.table_version, a100.table_status) == (PROVISIONAL, "provisional")
+    assert card_metadata(_result(0.3, **A100), a100)["rating_table"] == PROVISIONAL
+    a100_generation = rate(_result(40.0, task="text-generation", parameters=7_000_000_000, **A100))
+    assert a100_generation.stars == 3 and a100_generation.table_version == PROVISIONAL
+
+
+def test_a_task_the_measured_table_lacks_on_its_hardware_keeps_the_provisional_entry(shipped):
+    shipped(measured_h100_table())
+    qa = rate(_result(4.0, task="question-answering"))  # no question answering in the measured table
+    assert qa.stars == 3 and qa.cut_points == (0.754, 1.89, 4.75, 11.9)
+    assert (qa.table_version, qa.table_status) == (PROVISIONAL, "provisional")
+
+
+def test_the_measured_table_replaces_all_provisional_entries_of_its_task_and_hardware(shipped):
+    """Per (task, hardware class), not per entry: the measured text-generation H100 entries (class
+    B only, pinned to workload 1.0.0) replace the provisional class A entry, and the unpinned
+    provisional text-classification H100 entry no longer rates other workload versions."""
+    shipped(measured_h100_table())
+    table = load_table()
+    generation = _pair(table["entries"], "text-generation", "H100")
+    assert [(e.get("size_class"), e["table_version"]) for e in generation] == [("B", MEASURED)]
+    assert rate(_result(200.0, task="text-generation", parameters=30_000_000_000)).table_version == MEASURED
+    small = rate(_result(40.0, task="text-generation", parameters=7_000_000_000))
+    assert small.stars is None and (small.table_version, small.table_status) == (MEASURED, "measured")
+    reason = small.unrated_reason
+    assert f"rating table {MEASURED}" in reason and "size class A" in reason and "size class B" in reason
+    assert "only this one is used for text-generation on H100" in reason
+    other_workload = rate(result(0.3, workload_version="0.9.0"))  # provisional entry is unpinned
+    assert other_workload.stars is None and other_workload.table_version == MEASURED
+    assert "workload version 0.9.0" in other_workload.unrated_reason
+    # a GPU no table covers: both tables are named, the rating quotes the most preferred one
+    t4 = rate(result(0.3, hardware_class="T4"))
+    assert t4.stars is None and (t4.table_version, t4.table_status) == (MEASURED, "measured")
+    assert f"the shipped rating tables ({MEASURED}, {PROVISIONAL}) have no entry" in t4.unrated_reason
+    assert "A100, H100" in t4.unrated_reason
+
+
+def test_an_explicit_table_file_is_used_alone_and_as_it_is(shipped, tmp_path):
+    path = write_table(measured_h100_table(), tmp_path / "measured.json")
+    shipped(measured_h100_table())
+    table = load_table(path)
+    assert table == json.loads(path.read_text()) == measured_h100_table()
+    assert "composed_from" not in table and "table_version" not in table["entries"][0]
+    a100 = rate(_result(0.3, **A100), table)
+    assert a100.stars is None and (a100.table_version, a100.table_status) == (MEASURED, "measured")
+    assert a100.unrated_reason == (
+        f"rating table {MEASURED} has no entry for text-classification on A100 "
+        "(it covers text-classification on: H100)"
+    )
+    provisional = load_table(shipped_tables()[0])
+    assert provisional == _raw_provisional() and rate(_result(0.3), provisional).stars == 5
+
+
+def _newer_provisional() -> dict:
+    return _raw_provisional() | {"table_version": "0.2.0", "created": "2027-06-01"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "h100", "a100"),
+    [
+        # measured wins over a newer provisional table; the newer provisional wins on A100
+        (lambda: [measured_h100_table(), _newer_provisional()], MEASURED, "0.2.0"),
+        # two measured tables: the later created wins, whatever the version
+        (lambda: [measured_h100_table(), measured_h100_table(table_version="0.0.1", created="2027-02-01")],
+         "0.0.1", PROVISIONAL),
+        # created the same day: the higher version wins, versions compared as numbers
+        (lambda: [measured_h100_table(table_version="0.10.0"), measured_h100_table(table_version="0.9.0")],
+         "0.10.0", PROVISIONAL),
+    ],
+    ids=["measured-over-newer-provisional", "newer-created", "higher-version"],
+)  # fmt: skip
+def test_default_table_ranks_measured_then_newer_then_higher_version(shipped, extra, h100, a100):
+    tables = extra()
+    for i, table in enumerate(tables):
+        shipped(table, name=f"z{len(tables) - i}.json")  # file names sort against the ranking
+    table = load_table()
+    assert table_errors(table) == []
+    assert rate(_result(0.3)).table_version == h100
+    assert rate(_result(0.3, **A100)).table_version == a100
+    used = [s["table_version"] for s in table["composed_from"]]
+    assert used == [h100, a100]  # tables that lost every pair add nothing
+    assert table["table_version"] == h100
+
+
+def test_each_rating_uses_the_method_of_its_own_table(shipped):
+    shipped(measured_h100_table("linear"))
+    table = load_table()
+    assert table["method"] == "linear"  # the most preferred table's; the A100 entries are log
+    h100, a100 = rate(_result(0.3)), rate(_result(0.3, **A100))
+    assert (h100.method, a100.method) == ("linear", "log")
+    h100_entry = find_entry(table, "text-classification", "H100", "1.0.0")
+    a100_entry = find_entry(table, "text-classification", "A100", "1.0.0")
+    assert h100.position == pytest.approx(position(0.3, h100_entry, "linear"))
+    assert a100.position == pytest.approx(position(0.3, a100_entry, "log"))
+    assert a100.position != pytest.approx(position(0.3, a100_entry, "linear"))
+
+
+def test_two_shipped_tables_with_one_version_are_refused(shipped):
+    shipped(_raw_provisional() | {"created": "2027-06-01"}, name="copy.json")
+    with pytest.raises(InvalidFileError, match=f"copy.json and .* the same table_version {PROVISIONAL}"):
+        load_table()
+    with pytest.raises(InvalidFileError, match="no rating table to compose"):
+        compose_tables([])
+
+
+def test_composite_table_is_checked_and_loads_back_from_a_file(shipped, tmp_path):
+    shipped(measured_h100_table())
+    table = load_table()
+    path = write_table(table, tmp_path / "composite.json")
+    assert load_table(path) == table
+    assert rate(_result(0.3), load_table(path)) == rate(_result(0.3))
+
+    mixed = copy.deepcopy(table)  # a provisional class A entry beside the measured class B entry
+    (provisional_a,) = _pair(_raw_provisional()["entries"], "text-generation", "H100")
+    mixed["entries"].append(
+        provisional_a | {"table_version": PROVISIONAL, "status": "provisional", "method": "log"}
+    )
+    errors = table_errors(mixed)
+    last = f"$.entries[{len(mixed['entries']) - 1}]"
+    mixing = f"{last}.table_version: text-generation on H100 comes from table {MEASURED}"
+    assert any(e.startswith(mixing) for e in errors), errors
+
+    unnamed = copy.deepcopy(table)
+    del unnamed["entries"][0]["table_version"]
+    needs = "$.entries[0]: an entry of a composite table needs table_version"
+    assert any(e.startswith(needs) for e in table_errors(unnamed))
+    wrong_status = copy.deepcopy(table)
+    wrong_status["entries"][-1]["table_version"] = MEASURED  # a provisional entry claimed by the measured
+    claim = f".status: provisional, but table {MEASURED} is measured"
+    assert any(e.endswith(claim) for e in table_errors(wrong_status)), table_errors(wrong_status)
+
+    no_ids = copy.deepcopy(table)  # a measured entry keeps the measured table's guarantees
+    assert no_ids["entries"][0]["status"] == "measured"
+    del no_ids["entries"][0]["population"]["model_ids"]
+    assert any(e.startswith("$.entries[0].population:") for e in table_errors(no_ids))
+
+
+def test_cli_rate_names_the_table_of_the_entry_used(shipped, tmp_path):
+    shipped(measured_h100_table())
+    h100 = write_result_file(tmp_path / "h100.json", model_id="org/h100", samples=_samples(0.3))
+    out = _cli("rate", h100)
+    assert out.exit_code == 0, out.output
+    assert f"{MEASURED} (measured, method log)" in out.output and "4 of 5" in out.output
+    assert "provisional" not in out.output
+    assert "0.2512" in out.output and "0.631" in out.output  # the measured cut points
+    data = json.loads(_cli("rate", h100, "--json").output)
+    assert (data["table_version"], data["table_status"], data["stars"]) == (MEASURED, "measured", 4)
+
+    a100 = write_result_file(tmp_path / "a100.json", model_id="org/a100", samples=_samples(0.3), **A100)
+    out = _cli("rate", a100)
+    assert out.exit_code == 0, out.output
+    assert f"{PROVISIONAL} (provisional" in out.output and "5 of 5" in out.output
+    assert f"Rating table {PROVISIONAL} is provisional" in out.output
+
+    measured_file = write_table(measured_h100_table(), tmp_path / "measured.json")
+    data = json.loads(_cli("rate", a100, "--table", measured_file, "--json").output)
+    assert data["stars"] is None and data["table_version"] == MEASURED

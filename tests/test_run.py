@@ -289,6 +289,24 @@ def test_text_generation_and_prefill(tmp_path: Path, arch: str) -> None:
     assert prefill.input_tokens == stats.input_tokens and len(prefill.latencies_s) == 3
 
 
+def test_warmup_stops_at_its_time_limit_or_the_end_of_the_workload(tiny: dict[str, Path]) -> None:
+    """A zero-second warm-up runs exactly one query; an ample one runs the whole workload once;
+    the prefill warm-up generates one token per query; only text generation has one."""
+    runner = load_runner(str(tiny["text-generation"]), "text-generation", dtype="float32")
+    runner.prepare(workload("text-generation", gen=Gen(4, 4)))
+    one = runner.run_warmup(0.0)
+    assert (one.queries, one.output_tokens, len(one.latencies_s)) == (1, 4, 1)
+    everything = runner.run_warmup(3600.0)
+    assert (everything.queries, everything.output_tokens) == (3, 12)
+    prefill = runner.run_warmup(3600.0, prefill=True)
+    assert (prefill.queries, prefill.output_tokens) == (3, 3)
+    classifier = load_runner(str(tiny["text-classification"]), "text-classification")
+    classifier.prepare(workload("text-classification"))
+    assert classifier.run_warmup(0.0).queries == 1
+    with pytest.raises(UsageError):
+        classifier.run_warmup(1.0, prefill=True)
+
+
 def test_text_generation_left_padding_matches_unbatched(tiny: dict[str, Path]) -> None:
     one = run_all(tiny["text-generation"], "text-generation", batch_size=1)[2]
     three = run_all(tiny["text-generation"], "text-generation", batch_size=3)[2]

@@ -181,6 +181,7 @@ def test_badges_for_a_model_without_results_say_not_measured(client):
     svg = client.get("/badge/alice/nothing.svg")
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert "unrated" in svg.text and "not measured" in svg.text
+    assert "rating table 0.1.0-provisional" in svg.text  # the shipped table's version, not "?"
     shields = client.get("/badge/alice/nothing.json")
     assert shields.json() == {
         "schemaVersion": 1,

@@ -167,7 +167,7 @@ class BulkConfig:
         reads_per_minute, read_burst: the read throttle; 0 per minute: unthrottled.
         lookup_threads: concurrent ``model_info`` reads while planning.
         skip: model ids never measured nor published.
-        table: rating table file (default: the newest shipped).
+        table: rating table file (default: all the shipped tables combined).
         endpoint: Hub endpoint (default ``HF_ENDPOINT`` / huggingface.co).
         token: Hub token (default: huggingface_hub's own); never stored, never printed.
         max_wait_s: the longest single 429 wait :func:`energy_badge.hub.publish` honours.

@@ -63,6 +63,14 @@ _MEASUREMENT_OPTIONS = [
         help="Seconds a repetition must last; shorter workloads are looped and normalised per query.",
     ),
     click.option(
+        "--warmup",
+        type=click.FloatRange(0, 3600),
+        default=10.0,
+        show_default=True,
+        help="Seconds of warm-up before measuring: the workload's queries in order until this long, "
+        "or one whole pass if that is shorter.",
+    ),
+    click.option(
         "--idle-seconds",
         type=click.FloatRange(min=0),
         default=5.0,
@@ -123,7 +131,7 @@ def _apply(options: list[Callable[..., Any]], fn: Callable[..., Any]) -> Callabl
 
 def measurement_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add the measuring options (``--no-energy``, ``--queries``, ``--device``, ``--gpu-index``,
-    repetitions, ``--target-ci``, ``--min-window``, ``--idle-seconds``) to a click command."""
+    repetitions, ``--target-ci``, ``--min-window``, ``--warmup``, ``--idle-seconds``) to a click command."""
     return _apply(_MEASUREMENT_OPTIONS, fn)
 
 
@@ -160,6 +168,7 @@ def meter_config(opts: dict[str, Any], **overrides: Any) -> Any:
         "target_ci_rel": opts["target_ci"] / 100.0,
         "min_window_s": opts["min_window"],
         "idle_seconds": opts["idle_seconds"],
+        "warmup_max_s": opts["warmup"],
         "gpu_index": opts["gpu_index"],
     }
     return MeterConfig(**{**settings, **overrides})

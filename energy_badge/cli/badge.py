@@ -30,7 +30,7 @@ SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".json": "shields-json"}
     "--table",
     "table_file",
     type=click.Path(dir_okay=False),
-    help="Rating table (default: the newest shipped).",
+    help="Rating table file, used alone (default: all the shipped tables combined).",
 )
 @click.option(
     "--scale",

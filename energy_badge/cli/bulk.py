@@ -140,6 +140,7 @@ def bulk(
     max_repetitions: int,
     target_ci: float,
     min_window: float,
+    warmup: float,
     idle_seconds: float,
     table_file: str | None,
     report_dir: str | None,

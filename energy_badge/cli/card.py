@@ -21,7 +21,7 @@ import click
     "--table",
     "table_file",
     type=click.Path(dir_okay=False),
-    help="Rating table (default: the newest shipped).",
+    help="Rating table file, used alone (default: all the shipped tables combined).",
 )
 def card(result_file: str, readme: str, write: bool, table_file: str | None) -> None:
     """Show the change RESULT makes to a model card, as a unified diff; --write applies it.

@@ -73,6 +73,7 @@ def measure(
     max_repetitions: int,
     target_ci: float,
     min_window: float,
+    warmup: float,
     idle_seconds: float,
     allow_shared_gpu: bool,
     trust_remote_code: bool,

@@ -23,7 +23,7 @@ import click
     "--table",
     "table_file",
     type=click.Path(dir_okay=False),
-    help="Rating table (default: the newest shipped).",
+    help="Rating table file, used alone (default: all the shipped tables combined).",
 )
 def publish(
     result_file: str, repo_id: str | None, create_pr: bool, dry_run: bool, table_file: str | None

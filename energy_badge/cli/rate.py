@@ -13,7 +13,7 @@ import click
     "--table",
     "table_file",
     type=click.Path(dir_okay=False),
-    help="Rating table (default: the newest shipped).",
+    help="Rating table file, used alone (default: all the shipped tables combined).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the rating as JSON.")
 def rate(result_file: str, table_file: str | None, as_json: bool) -> None:
@@ -32,10 +32,10 @@ def rate(result_file: str, table_file: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rating.to_dict(), indent=2, ensure_ascii=False))
         return
-    _print_rating(result, rating, table)
+    _print_rating(result, rating)
 
 
-def _print_rating(result, rating, table: dict) -> None:
+def _print_rating(result, rating) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -92,9 +92,9 @@ def _print_rating(result, rating, table: dict) -> None:
             style="bold" if mark else None,
         )
     console.print(bands)
-    if table["status"] == "provisional":
+    if rating.table_status == "provisional":
         console.print(
-            f"[dim]Rating table {table['table_version']} is provisional: not calibrated from "
+            f"[dim]Rating table {rating.table_version} is provisional: not calibrated from "
             "energy-badge measurements (its 'source' says where the numbers come from).[/dim]"
         )
 

@@ -263,7 +263,10 @@ def _load_model(
 
             cfg = AutoConfig.from_pretrained(str(folder), trust_remote_code=trust_remote_code)
             torch.manual_seed(0)
-            net = cls.from_config(cfg, dtype=torch_dtype, trust_remote_code=trust_remote_code)
+            # Build (and randomly initialise) the weights on the target device: an 8B model
+            # initialised on the CPU takes minutes, on the GPU seconds.
+            with torch.device(device):
+                net = cls.from_config(cfg, dtype=torch_dtype, trust_remote_code=trust_remote_code)
         else:
             net, loading = cls.from_pretrained(
                 str(folder),

@@ -206,6 +206,26 @@ class TaskRunner:
         """
         raise UsageError(f"a prefill pass exists for text-generation only, not {self.task}")
 
+    def run_warmup(self, seconds: float, *, prefill: bool = False) -> PassStats:
+        """Warm up: run the prepared batches in order until ``seconds`` have passed or all have run.
+
+        At least one batch runs. The measured passes that follow run the whole workload.
+
+        Args:
+            seconds: the time limit; the batch running when it is reached is finished.
+            prefill: warm up the prefill pass instead (text generation only).
+
+        Returns:
+            Latencies and counts of the batches run.
+
+        Raises:
+            UsageError: :meth:`prepare` was not called, or ``prefill`` on another task.
+            RuntimeFailure: the device ran out of memory.
+        """
+        if prefill and self.task != "text-generation":
+            raise UsageError(f"a prefill pass exists for text-generation only, not {self.task}")
+        return self._pass(prefill=prefill, limit_s=seconds)
+
     def sample_outputs(self, n: int = 3) -> list[dict[str, Any]]:
         """Decoded outputs of the first ``n`` queries, to show the model really ran (not measured).
 
@@ -242,12 +262,13 @@ class TaskRunner:
 
             torch.cuda.synchronize(self.device)
 
-    def _pass(self, *, prefill: bool) -> PassStats:
+    def _pass(self, *, prefill: bool, limit_s: float | None = None) -> PassStats:
         import torch
 
         self._require_prepared()
         stats = PassStats()
         outputs = []
+        started = time.perf_counter()
         try:
             with torch.inference_mode():
                 self._sync()
@@ -257,16 +278,19 @@ class TaskRunner:
                     self._sync()
                     stats.latencies_s.append(time.perf_counter() - t0)
                     outputs.append(result)
+                    if limit_s is not None and time.perf_counter() - started >= limit_s:
+                        break
+                ran = self._batches[: len(outputs)]
                 stats.output_tokens = sum(
-                    self._output_tokens(b, r) for b, r in zip(self._batches, outputs, strict=True)
+                    self._output_tokens(b, r) for b, r in zip(ran, outputs, strict=True)
                 )
         except torch.OutOfMemoryError as exc:
             raise RuntimeFailure(
                 f"out of memory on {self.device} running {self.info.id}; try a smaller --batch-size "
                 f"or dtype ({str(exc).splitlines()[0]})"
             ) from None
-        stats.queries = sum(len(b.ids) for b in self._batches)
-        stats.input_tokens = sum(sum(b.input_tokens) for b in self._batches)
+        stats.queries = sum(len(b.ids) for b in ran)
+        stats.input_tokens = sum(sum(b.input_tokens) for b in ran)
         return stats
 
     def _model_inputs(self, enc: Any, keys: set[str] | None = None) -> dict[str, Any]:

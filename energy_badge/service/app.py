@@ -115,6 +115,7 @@ class ServiceState:
 
     def badge(self, model: str, fmt: str) -> tuple[bytes, str]:
         """(body, etag) of a model's badge in ``svg`` or ``json``; rendered once per stored result."""
+        from energy_badge.rating import table_source
         from energy_badge.render import badge_svg, shields_json
 
         row = self.latest(model, canonical=True)
@@ -129,7 +130,7 @@ class ServiceState:
                 stars=None,
                 value=None,
                 unrated_reason="not measured yet",
-                table_version=self.table.get("version", "?"),
+                table_version=table_source(self.table)["table_version"],
             )
         else:
             from energy_badge.rating import rate
@@ -272,7 +273,7 @@ def create_app(
         webhook_secret: the secret the Hub sends in ``X-Webhook-Secret`` (required, non-empty).
         task: the task queued models are measured on (the Hub's payload carries no pipeline tag).
         hardware_class: the class queued rows are keyed by (the worker's, e.g. ``H100`` or ``cpu``).
-        table: rating table file (default: the newest shipped).
+        table: rating table file (default: all the shipped tables combined).
         max_body: the largest webhook body accepted, in bytes.
         on_startup, on_shutdown: callables run with the app (``serve --workers 1`` starts its worker).
 
