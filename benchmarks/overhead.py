@@ -74,10 +74,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--energy", action="store_true", help="meter GPU energy too (NVIDIA GPU needed)")
     parser.add_argument("--dtype", default=None)
+    parser.add_argument(
+        "--random-weights", action="store_true", help="build the architecture from its config (no weights)"
+    )
+    parser.add_argument(
+        "--min-window", type=float, default=None, help="seconds per measured loop [5 with --energy, else 0.5]"
+    )
+    parser.add_argument("--device", default=None, help="torch device [cuda:0 if available, else cpu]")
     parser.add_argument("--json", dest="json_out", default=None, help="also write the figures to this file")
     args = parser.parse_args()
 
-    import torch
     import transformers
 
     from energy_badge.meter import MeterConfig, open_meter
@@ -86,15 +92,21 @@ def main() -> None:
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    gpu = torch.cuda.is_available()
     workload = load_workload(args.task).subset(args.queries)
-    runner = load_runner(args.model or default_model(), args.task, dtype=args.dtype or workload.default_dtype)
+    runner = load_runner(
+        args.model or default_model(),
+        args.task,
+        dtype=args.dtype or workload.default_dtype,
+        device=args.device,
+        random_weights=args.random_weights,
+    )
+    gpu = str(runner.device).startswith("cuda")
     runner.prepare(workload)
     n = len(workload.queries)
     config = MeterConfig(
         min_repetitions=2 if args.energy else 1,
         max_repetitions=2 if args.energy else 1,
-        min_window_s=5.0 if args.energy else 0.5,
+        min_window_s=args.min_window or (5.0 if args.energy else 0.5),
         idle_seconds=0.0 if not args.energy else 1.0,
         warmup_passes=0,
     )
