@@ -21,7 +21,7 @@ export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 ENERGY_BADGE_REFERENCE_TOKEN
   nvidia-smi
   nvidia-smi -q -d POWER,CLOCK,TEMPERATURE,PERFORMANCE
   python3 -m energy_badge doctor --json
-  python3 -m pip list 2>/dev/null | grep -iE '^(torch|transformers|huggingface|zeus|nvidia-ml|tokenizers|safetensors|numpy) '
+  python3 -m pip list 2>/dev/null | grep -iE '^(torch|transformers|huggingface|zeus|nvidia-ml|tokenizers|safetensors|numpy|pandas|scikit-learn|python-dateutil) '
 } > "$out/environment.txt" 2>&1
 gpu=$(python3 -c 'import sys; sys.path.insert(0, "benchmarks/gpu"); import campaign; print(campaign.gpu_folder_name())') \
   || { echo "device_run: no GPU class found (see environment.txt)" >&2; cat "$out/environment.txt" >&2; exit 3; }
