@@ -9,6 +9,7 @@ installed at the pynvml boundary (tests/fake_nvml.py).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,19 @@ def _isolated_hf_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _release_fake_nvml_leftovers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """After a test that installed the simulated NVML, finalise its leftover Zeus objects.
+
+    This fixture depends on ``monkeypatch``, so its teardown runs before ``monkeypatch`` restores
+    the real ``pynvml``: see :func:`fake_nvml.release_leftovers`.
+    """
+    yield
+    from fake_nvml import release_leftovers
+
+    release_leftovers()
 
 
 @pytest.fixture(scope="session")

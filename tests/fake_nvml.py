@@ -30,6 +30,7 @@ Any ``pynvml`` function the fake does not simulate fails with ``NVML_ERROR_FUNCT
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import os
 import threading
@@ -458,12 +459,33 @@ def install_fake_nvml(
         driver_version=driver_version,
         cuda_driver_version=cuda_driver_version,
     )
+    global _installed_in_this_test
+    _installed_in_this_test = True
     for name, function in fake.functions().items():
         monkeypatch.setattr(pynvml, name, function)
     monkeypatch.setattr(pynvml, "_nvmlGetFunctionPointer", FakeNVML._no_function)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     reset_zeus(monkeypatch, rapl_dir)
     return fake
+
+
+_installed_in_this_test = False
+
+
+def release_leftovers() -> None:
+    """End-of-test clean-up, called by ``tests/conftest.py`` before ``monkeypatch`` is undone.
+
+    A Zeus ``NVIDIAGPUs`` object calls ``pynvml.nvmlShutdown`` when it is finalised. When a
+    test leaves one in a reference cycle (a failed meter's traceback keeps its frames, and so
+    its ``ZeusMonitor``, alive), the cyclic garbage collector finalises it at some later moment
+    -- possibly in the middle of another test, where that shutdown lowers the *other* test's
+    NVML init count to zero and Zeus then sees no GPU. Collecting here, while this test's fake
+    is still installed, makes every such shutdown land on the fake it belongs to.
+    """
+    global _installed_in_this_test
+    if _installed_in_this_test:
+        _installed_in_this_test = False
+        gc.collect()
 
 
 class FakeRAPL:

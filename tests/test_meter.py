@@ -580,3 +580,65 @@ def test_open_meter_energy(monkeypatch):
     assert isinstance(meter, EnergyMeter)
     meter.close()
     meter.close()  # idempotent
+
+
+_LEAKING_TESTS = """
+import gc
+import time
+
+import pynvml
+import pytest
+from fake_nvml import install_fake_nvml
+from zeus.device.gpu.nvidia import NVIDIAGPUs
+
+from energy_badge.errors import MeterError
+from energy_badge.meter import EnergyMeter, MeterConfig
+
+# The collector would otherwise run at an arbitrary moment (that was the bug: sometimes in the
+# middle of a later test). Off, only the suite's own clean-up collects.
+gc.disable()
+
+
+def test_a_failed_meter_leaves_zeus_in_a_reference_cycle(monkeypatch):
+    fake = install_fake_nvml(monkeypatch)
+
+    def run():
+        time.sleep(0.05)
+        fake.fail("nvmlDeviceGetComputeRunningProcesses", pynvml.NVML_ERROR_UNKNOWN)
+
+    config = MeterConfig(min_window_s=0.2, idle_seconds=0.1, warmup_passes=0)
+    with EnergyMeter(config) as meter:
+        with pytest.raises(MeterError) as caught:  # its traceback holds this frame: a cycle
+            meter.measure(run, queries_per_pass=1, measure_idle=False)
+    assert "after repetition 1" in str(caught.value)
+
+
+def test_b_no_zeus_gpu_object_outlives_its_test():
+    alive = [o for o in gc.get_objects() if isinstance(o, NVIDIAGPUs)]
+    assert alive == []
+"""
+
+
+def test_zeus_objects_left_in_cycles_are_finalised_within_their_own_test(tmp_path):
+    """Simulated: NVML (the fake). A meter that fails mid-run leaves Zeus's NVIDIAGPUs in a
+    reference cycle (the traceback keeps the frames alive). Its finaliser calls nvmlShutdown;
+    run by the garbage collector during a *later* test, it shut down that test's fake and Zeus
+    saw no GPU (a CI failure). The conftest clean-up must finalise it before its own test ends.
+    Runs the two tests above in a separate pytest, with this suite's conftest."""
+    import shutil
+    import subprocess
+
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    shutil.copy(os.path.join(tests_dir, "conftest.py"), tmp_path / "conftest.py")
+    (tmp_path / "test_leak.py").write_text(_LEAKING_TESTS)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_leak.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "2 passed" in done.stdout
