@@ -53,6 +53,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from energy_badge.errors import InputError, UsageError
+from energy_badge.render import format_value
 from energy_badge.stats import Stats, summarize
 
 METRICS = ("energy", "throughput")
@@ -392,14 +393,9 @@ def compare_results(
     )
 
 
-def fmt_value(value: float | None) -> str:
-    """A metric value with 4 significant digits (``-`` for None)."""
-    return "-" if value is None else f"{value:.4g}"
-
-
 def side_text(side: Side) -> str:
     """``0.8 (95 % CI 0.79 to 0.81, n=5)``."""
     if side.ci95_low is None or side.ci95_high is None:
-        return f"{fmt_value(side.mean)} (n={side.n}, no interval)"
-    interval = f"{fmt_value(side.ci95_low)} to {fmt_value(side.ci95_high)}"
-    return f"{fmt_value(side.mean)} (95 % CI {interval}, n={side.n})"
+        return f"{format_value(side.mean)} (n={side.n}, no interval)"
+    interval = f"{format_value(side.ci95_low)} to {format_value(side.ci95_high)}"
+    return f"{format_value(side.mean)} (95 % CI {interval}, n={side.n})"

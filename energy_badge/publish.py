@@ -194,9 +194,9 @@ def workload_label(result: Any) -> str:
 
 def badge_alt_text(result: Any, rating: Any) -> str:
     """``AI energy: ★★★★☆ 0.42 Wh per 1000 queries`` (``unrated`` instead of stars when unrated)."""
-    from energy_badge.render import BADGE_LABEL, UNIT, format_energy
+    from energy_badge.render import BADGE_LABEL, UNIT, format_energy, stars_text
 
-    stars = "★" * rating.stars + "☆" * (5 - rating.stars) if rating.stars else "unrated"
+    stars = stars_text(rating.stars) if rating.stars else "unrated"
     value = f" {format_energy(rating.value)} {UNIT}" if rating.value is not None else ""
     return f"{BADGE_LABEL}: {stars}{value}"
 
@@ -276,7 +276,7 @@ def commit_description(result: Any, rating: Any, *, automated: bool = False) -> 
             saying so, and how to decline it or opt the model out (``energy_badge: false``).
     """
     from energy_badge.card import BLOCK_END, BLOCK_START, METADATA_KEY
-    from energy_badge.render import UNIT
+    from energy_badge.render import UNIT, stars_text
 
     data = result.data
     energy = result.gpu_energy
@@ -297,7 +297,7 @@ def commit_description(result: Any, rating: Any, *, automated: bool = False) -> 
         else ""
     )
     if rating.stars is not None:
-        stars = "★" * rating.stars + "☆" * (5 - rating.stars)
+        stars = stars_text(rating.stars)
         rated = f"{stars} ({rating.stars} of 5 stars)"
     else:
         rated = f"unrated: {rating.unrated_reason}"

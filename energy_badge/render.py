@@ -151,6 +151,11 @@ def format_energy(value: float) -> str:
     return f"{sign}{value:.{decimals}f}"
 
 
+def format_value(value: float | None) -> str:
+    """A figure with 4 significant digits, for tables and comparisons (``-`` for None)."""
+    return "-" if value is None else f"{value:.4g}"
+
+
 def format_interval(low: float, high: float) -> tuple[str, str]:
     """Format an interval's ends with as few significant digits (2 to 4) as keep them apart.
 
@@ -185,7 +190,8 @@ def _num(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _stars_text(stars: int) -> str:
+def stars_text(stars: int) -> str:
+    """Filled and empty stars out of five: ``stars_text(4)`` is ``★★★★☆``."""
     return "★" * stars + "☆" * (5 - stars)
 
 
@@ -202,7 +208,7 @@ def _text_color(background: str) -> str:
 def badge_message(rating: Any) -> str:
     """The badge's right-hand text: ``★★★★☆ 0.42 Wh/1k``, ``unrated 0.42 Wh/1k`` or ``unrated``."""
     value = "" if rating.value is None else f" {format_energy(rating.value)} {SHORT_UNIT}"
-    return (_stars_text(rating.stars) if rating.stars else "unrated") + value
+    return (stars_text(rating.stars) if rating.stars else "unrated") + value
 
 
 def describe(result: Any, rating: Any) -> str:

@@ -13,6 +13,15 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from energy_badge.render import (
+    BADGE_LABEL,
+    SHIELDS_COLORS,
+    UNRATED_SHIELDS_COLOR,
+    badge_message,
+    format_value,
+    stars_text,
+)
+
 __all__ = ["SHIELDS_BADGE_URL", "badge_image_url", "comparison_markdown", "md", "result_markdown"]
 
 SHIELDS_BADGE_URL = "https://img.shields.io/badge/"
@@ -32,17 +41,11 @@ def _shields_part(text: str) -> str:
 
 def badge_image_url(rating: Any) -> str:
     """A shields.io static badge showing the same text and colour as our badge."""
-    from energy_badge.render import BADGE_LABEL, SHIELDS_COLORS, UNRATED_SHIELDS_COLOR, badge_message
-
     color = SHIELDS_COLORS[rating.stars] if rating.stars else UNRATED_SHIELDS_COLOR
     return (
         f"{SHIELDS_BADGE_URL}{_shields_part(BADGE_LABEL)}-{_shields_part(badge_message(rating))}-"
         f"{_shields_part(color)}"
     )
-
-
-def _fmt(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}g}"
 
 
 def _table(rows: list[tuple[str, str]]) -> list[str]:
@@ -71,21 +74,21 @@ def result_markdown(result: Any, rating: Any = None) -> str:
     gpu = data["energy"]["gpu"]
     if gpu is not None:
         interval = (
-            f" (95 % CI {_fmt(gpu['ci95_low'])} to {_fmt(gpu['ci95_high'])}, n = {gpu['n']})"
+            f" (95 % CI {format_value(gpu['ci95_low'])} to {format_value(gpu['ci95_high'])}, n = {gpu['n']})"
             if gpu["ci95_low"] is not None
             else f" (n = {gpu['n']}, no interval)"
         )
-        rows.append(("GPU energy", f"**{_fmt(gpu['mean'])} Wh per 1000 queries**{interval}"))
+        rows.append(("GPU energy", f"**{format_value(gpu['mean'])} Wh per 1000 queries**{interval}"))
     else:
         rows.append(("GPU energy", "not measured (performance only)"))
     for key, label in (("prefill_gpu", "prefill"), ("decode_gpu", "decode"), ("cpu", "CPU energy"),
                        ("dram", "DRAM energy")):  # fmt: skip
         stats = data["energy"].get(key)
         if stats is not None:
-            rows.append((label, f"{_fmt(stats['mean'])} Wh per 1000 queries"))
+            rows.append((label, f"{format_value(stats['mean'])} Wh per 1000 queries"))
     if rating is not None:
         if rating.stars is not None:
-            stars = "★" * rating.stars + "☆" * (5 - rating.stars)
+            stars = stars_text(rating.stars)
             rated = f"{stars} ({rating.stars} of 5)"
         else:
             rated = f"unrated: {md(rating.unrated_reason or 'no reason given')}"

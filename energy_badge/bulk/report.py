@@ -20,6 +20,7 @@ from typing import Any
 
 from energy_badge.bulk.state import STATUSES, JobRow, StateStore, utc_now
 from energy_badge.files import write_atomic
+from energy_badge.render import stars_text
 
 __all__ = ["CSV_COLUMNS", "render_csv", "render_html", "write_reports"]
 
@@ -69,7 +70,7 @@ th{background:#f9fafb}td.num{text-align:right;font-variant-numeric:tabular-nums}
 
 
 def _stars(stars: int | None) -> str:
-    return "★" * stars + "☆" * (5 - stars) if stars else ""
+    return stars_text(stars) if stars else ""
 
 
 def _cell(row: JobRow, column: str) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from energy_badge.cli._options import executor_options, measurement_options, meter_config, retry_options
+from energy_badge.render import stars_text
 from energy_badge.workload import TASKS
 
 EXIT_INTERRUPTED = 130
@@ -418,7 +419,7 @@ class _Progress:
                 self.failed += 1
             self.progress.update(self.main, advance=1, failed=self.failed)
             mark = {"failed": "[red]✗[/red]", "skipped": "[yellow]-[/yellow]"}.get(status, "[green]✓[/green]")
-            stars = "★" * d["stars"] + "☆" * (5 - d["stars"]) if d.get("stars") else ""
+            stars = stars_text(d["stars"]) if d.get("stars") else ""
             line = f"{mark} {_escape(d['model'])}: {status} {stars}".rstrip()
             if d.get("url"):
                 line += f" {_escape(d['url'])}"

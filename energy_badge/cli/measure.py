@@ -172,14 +172,12 @@ class _Progress:
             self.progress.update(self.current, advance=1, description=text)
 
 
-def _fmt(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}g}"
-
-
 def print_summary(data: dict) -> None:
     """Print a result's summary table (used by ``measure``)."""
     from rich.console import Console
     from rich.table import Table
+
+    from energy_badge.render import format_value
 
     table = Table(
         title=f"{data['model']['id']} · {data['task']} · workload {data['workload']['version']}",
@@ -190,11 +188,11 @@ def print_summary(data: dict) -> None:
     gpu = data["energy"]["gpu"]
     if gpu is not None:
         interval = (
-            f"  (95% CI {_fmt(gpu['ci95_low'])} – {_fmt(gpu['ci95_high'])}, n={gpu['n']})"
+            f"  (95% CI {format_value(gpu['ci95_low'])} – {format_value(gpu['ci95_high'])}, n={gpu['n']})"
             if gpu["ci95_low"] is not None
             else f"  (n={gpu['n']})"
         )
-        table.add_row("GPU energy", f"[bold]{_fmt(gpu['mean'])} Wh per 1000 queries[/bold]{interval}")
+        table.add_row("GPU energy", f"[bold]{format_value(gpu['mean'])} Wh per 1000 queries[/bold]{interval}")
     else:
         table.add_row("GPU energy", "not measured (performance only)")
     for key, label in (
@@ -205,7 +203,7 @@ def print_summary(data: dict) -> None:
     ):
         stats = data["energy"].get(key)
         if stats is not None:
-            table.add_row(label, f"{_fmt(stats['mean'])} Wh per 1000 queries")
+            table.add_row(label, f"{format_value(stats['mean'])} Wh per 1000 queries")
     idle = data["measurement"]["idle"]
     if idle and idle.get("gpu_power_w") is not None:
         table.add_row("idle GPU power", f"{idle['gpu_power_w']:.1f} W (recorded, not subtracted)")

@@ -39,7 +39,7 @@ def _print_rating(result, rating) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from energy_badge.render import format_energy, format_interval
+    from energy_badge.render import format_energy, format_interval, stars_text
 
     console = Console()
     summary = Table(show_header=False, title=f"Rating of {result.model_id}", title_justify="left")
@@ -65,7 +65,7 @@ def _print_rating(result, rating) -> None:
     if rating.stars is None:
         summary.add_row("stars", f"[yellow]unrated[/yellow]: {rating.unrated_reason}")
     else:
-        stars = "★" * rating.stars + "☆" * (5 - rating.stars) + f"  {rating.stars} of 5"
+        stars = stars_text(rating.stars) + f"  {rating.stars} of 5"
         if rating.stars_ci and rating.stars_ci[0] != rating.stars_ci[1]:
             stars += f" ({rating.stars_ci[0]}–{rating.stars_ci[1]} within the 95 % interval)"
         summary.add_row("stars", stars)

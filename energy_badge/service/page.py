@@ -12,6 +12,8 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from energy_badge.render import format_energy, stars_text
+
 __all__ = ["Entry", "render_page"]
 
 
@@ -90,14 +92,12 @@ _COLUMNS = (
 
 
 def _fmt(value: float) -> str:
-    from energy_badge.render import format_energy
-
     return format_energy(value)
 
 
 def _row(entry: Entry) -> str:
     e = html.escape
-    stars = "★" * entry.stars + "☆" * (5 - entry.stars) if entry.stars else "unrated"
+    stars = stars_text(entry.stars) if entry.stars else "unrated"
     interval = ""
     if entry.low is not None and entry.high is not None:
         interval = f' <span class="ci">[{e(_fmt(entry.low))}–{e(_fmt(entry.high))}]</span>'
