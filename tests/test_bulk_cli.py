@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hub_server import HubServer, running_hub
+from hub_server import HubServer, folder_files, running_hub
 from tiny_models import build_tiny_model
 
 from energy_badge import hub as hub_module
@@ -46,13 +46,8 @@ FAST = [
 def tiny_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
     """The files of a real tiny BERT classifier and of a tiny causal LM (a wrong task here)."""
     root = tmp_path_factory.mktemp("bulk-tiny")
-    out = {}
-    for task in ("text-classification", "text-generation"):
-        folder = build_tiny_model(task, root / task)
-        out[task] = {
-            p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-        }
-    return out
+    tasks = ("text-classification", "text-generation")
+    return {task: folder_files(build_tiny_model(task, root / task)) for task in tasks}
 
 
 @pytest.fixture

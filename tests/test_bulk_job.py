@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeClock
 from hub_server import Fault, HubServer, running_hub
 from results_factory import make_result
 
@@ -33,21 +34,6 @@ TOKEN = "hf_botToken0123456789abcdefghijkl"
 CARD = b"---\nlicense: mit\ntags:\n- text-classification\n---\n\n# A model\n\nIt classifies.\n"
 MODELS = ("alice/m0", "alice/m1", "alice/m2")
 COMMIT = r"/commit/"
-
-
-class FakeClock:
-    """Monotonic time that moves only when the job sleeps; every sleep is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Synthetic:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hub_server import HubServer, running_hub
+from hub_server import HubServer, folder_files, running_hub
 from tiny_models import build_tiny_model
 
 from energy_badge.bulk.executors import RayExecutor, import_ray
@@ -55,13 +55,8 @@ def ray_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[obj
 @pytest.fixture(scope="module")
 def tiny_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
     root = tmp_path_factory.mktemp("ray-tiny")
-    out = {}
-    for task in ("text-classification", "text-generation"):
-        folder = build_tiny_model(task, root / task)
-        out[task] = {
-            p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-        }
-    return out
+    tasks = ("text-classification", "text-generation")
+    return {task: folder_files(build_tiny_model(task, root / task)) for task in tasks}
 
 
 @pytest.fixture

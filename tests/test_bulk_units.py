@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeClock
 from results_factory import make_result
 
 from energy_badge.bulk.inputs import parse_model_lines, read_model_file, read_skip_file
@@ -23,22 +24,6 @@ from energy_badge.errors import InvalidFileError, UsageError
 from energy_badge.publish import AUTOMATED_COMMIT_TITLE, COMMIT_TITLE, commit_description, publish_plan
 from energy_badge.rating import rate
 from energy_badge.result import EnergyResult
-
-
-class FakeClock:
-    """Monotonic time that only moves when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
 
 # ------------------------------------------------------------------------------------------------
 # Inputs

@@ -35,10 +35,10 @@ from energy_badge.run.runners import MAX_ANSWER_TOKENS, pool
 
 try:
     import tiny_models as tm
-    from hub_server import HubServer, running_hub
+    from hub_server import HubServer, folder_files, running_hub
 except ImportError:  # pragma: no cover - when tests/ is imported as a package
     from tests import tiny_models as tm
-    from tests.hub_server import HubServer, running_hub
+    from tests.hub_server import HubServer, folder_files, running_hub
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATION_TASKS = ("summarization", "text-generation")
@@ -665,10 +665,6 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubServer]:
     with running_hub(monkeypatch, tmp_path) as server:
         server.add_user("alice", "hf_aliceToken0123456789abcdef")
         yield server
-
-
-def folder_files(path: Path) -> dict[str, bytes]:
-    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 def test_hub_model_pinned_and_only_needed_files_downloaded(

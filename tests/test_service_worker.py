@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hub_server import running_hub
+from hub_server import folder_files, running_hub
 from service_support import SECRET, TASK, payload, synthetic_measure
 from tiny_models import build_tiny_model
 
@@ -103,7 +103,7 @@ def test_the_worker_publishes_a_pull_request_with_the_bulk_policy(tmp_path, monk
 
 def test_the_real_measure_model_in_no_energy_mode_is_measured_not_published(tmp_path, monkeypatch):
     folder = build_tiny_model("text-classification", tmp_path / "tiny")
-    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    files = folder_files(folder)
     state = tmp_path / "bot.sqlite"
     with running_hub(monkeypatch, tmp_path) as hub:
         hub.add_user("alice")
@@ -229,7 +229,7 @@ def test_serve_usage_errors(tmp_path):
 def test_serve_with_an_in_process_worker_measures_what_a_webhook_queued(tmp_path, monkeypatch):
     """``serve --workers 1``: the real measure_model (--no-energy, this CPU) inside the server process."""
     folder = build_tiny_model("text-classification", tmp_path / "tiny")
-    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    files = folder_files(folder)
     with running_hub(monkeypatch, tmp_path) as hub:  # HF_ENDPOINT reaches the subprocess
         hub.add_user("alice")
         hub.create_repo("alice/tc-a", files)
