@@ -1,4 +1,5 @@
-"""Options shared by the commands that measure (``measure``, ``bulk``, ``serve``, ``worker``).
+"""Options shared by the commands that measure (``measure``, ``bulk``, ``serve``, ``worker``), and
+the ``--table`` option of every command that rates.
 
 One definition, so the flags, their defaults and their help read the same everywhere, and one
 place (:func:`meter_config`) that turns them into the meter's settings.
@@ -121,6 +122,15 @@ _RETRY_OPTIONS = [
         help="Hub writes (commits, PRs) per minute; 0: no throttle (a 429 is obeyed anyway).",
     ),
 ]
+
+
+table_option = click.option(
+    "--table",
+    "table_file",
+    type=click.Path(dir_okay=False),
+    help="Rating table file, used alone (default: all the shipped tables combined).",
+)
+"""``--table FILE`` (``table_file``), for ``rating.load_table``."""
 
 
 def _apply(options: list[Callable[..., Any]], fn: Callable[..., Any]) -> Callable[..., Any]:

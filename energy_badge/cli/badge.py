@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from energy_badge.cli._options import table_option
+
 SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".json": "shields-json"}
 
 
@@ -26,12 +28,7 @@ SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".json": "shields-json"}
     type=click.Choice(["svg", "png", "shields-json"]),
     help="Output format (default: from the -o suffix: .svg, .png, .json).",
 )
-@click.option(
-    "--table",
-    "table_file",
-    type=click.Path(dir_okay=False),
-    help="Rating table file, used alone (default: all the shipped tables combined).",
-)
+@table_option
 @click.option(
     "--scale",
     type=click.FloatRange(min=0.1, max=16),

@@ -12,7 +12,13 @@ from typing import Any
 
 import click
 
-from energy_badge.cli._options import executor_options, measurement_options, meter_config, retry_options
+from energy_badge.cli._options import (
+    executor_options,
+    measurement_options,
+    meter_config,
+    retry_options,
+    table_option,
+)
 from energy_badge.render import stars_text
 from energy_badge.workload import TASKS
 
@@ -101,7 +107,7 @@ def _default_report_dir(state_path: str) -> Path:
     help="Concurrent revision lookups while planning.",
 )
 @measurement_options
-@click.option("--table", "table_file", type=click.Path(dir_okay=False), help="Rating table file.")
+@table_option
 @click.option(
     "-o",
     "--report-dir",

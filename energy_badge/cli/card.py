@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from energy_badge.cli._options import table_option
+
 
 @click.command()
 @click.argument("result_file", metavar="RESULT", type=click.Path(dir_okay=False))
@@ -17,12 +19,7 @@ import click
 @click.option(
     "--write", is_flag=True, help="Apply the change to the file (atomically); default: only show it."
 )
-@click.option(
-    "--table",
-    "table_file",
-    type=click.Path(dir_okay=False),
-    help="Rating table file, used alone (default: all the shipped tables combined).",
-)
+@table_option
 def card(result_file: str, readme: str, write: bool, table_file: str | None) -> None:
     """Show the change RESULT makes to a model card, as a unified diff; --write applies it.
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from energy_badge.cli._options import table_option
+
 
 @click.command()
 @click.argument("result_file", metavar="RESULT", type=click.Path(dir_okay=False))
@@ -19,12 +21,7 @@ import click
 @click.option(
     "--dry-run", is_flag=True, help="Show the card diff and the files it would commit; write nothing."
 )
-@click.option(
-    "--table",
-    "table_file",
-    type=click.Path(dir_okay=False),
-    help="Rating table file, used alone (default: all the shipped tables combined).",
-)
+@table_option
 def publish(
     result_file: str, repo_id: str | None, create_pr: bool, dry_run: bool, table_file: str | None
 ) -> None:

@@ -6,15 +6,12 @@ import json
 
 import click
 
+from energy_badge.cli._options import table_option
+
 
 @click.command()
 @click.argument("result_file", metavar="RESULT", type=click.Path(dir_okay=False))
-@click.option(
-    "--table",
-    "table_file",
-    type=click.Path(dir_okay=False),
-    help="Rating table file, used alone (default: all the shipped tables combined).",
-)
+@table_option
 @click.option("--json", "as_json", is_flag=True, help="Print the rating as JSON.")
 def rate(result_file: str, table_file: str | None, as_json: bool) -> None:
     """Rate RESULT: its stars, the table's cut points and where the result sits.

@@ -10,7 +10,13 @@ from typing import Any
 
 import click
 
-from energy_badge.cli._options import executor_options, measurement_options, meter_config, retry_options
+from energy_badge.cli._options import (
+    executor_options,
+    measurement_options,
+    meter_config,
+    retry_options,
+    table_option,
+)
 from energy_badge.workload import TASKS
 
 DEFAULT_STATE = "energy-bot.sqlite"
@@ -47,7 +53,7 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="What the worker does with a canonical result: nothing, one pull request, or a commit.",
         ),
-        click.option("--table", "table_file", type=click.Path(dir_okay=False), help="Rating table file."),
+        table_option,
         click.option(
             "--poll",
             type=click.FloatRange(min=0.05),
