@@ -14,7 +14,7 @@ The action (a composite action) keeps each shell step to one line,
     summary is still written; the ``gate`` step fails the job at the end.
 ``publish``
     ``none``: nothing. ``pr`` / ``commit``: open (or update) a pull request, or commit, on the Hub
-    with :func:`energy_badge.hub.publish`; skipped when the result regressed. Sets ``status``,
+    with :func:`energy_badge.hub.commit_plan`; skipped when the result regressed. Sets ``status``,
     ``repo``, ``url``, ``commit``.
 ``summary``
     Append the Markdown job summary (:mod:`energy_badge.summary`) to ``$GITHUB_STEP_SUMMARY``:
@@ -51,7 +51,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from energy_badge.errors import (
     EXIT_CHECK_FAILED,
@@ -59,11 +59,12 @@ from energy_badge.errors import (
     EXIT_RUNTIME,
     EXIT_USAGE,
     EnergyBadgeError,
-    HubError,
     InputError,
-    NetworkError,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    from energy_badge.result import EnergyResult
 
 PUBLISH_MODES = ("none", "pr", "commit")
 BASELINE_HUB = "hub"
@@ -78,7 +79,6 @@ EXIT_MEANINGS = {
     5: "runtime failure",
 }
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_REPO_ID = re.compile(r"[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*")
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,21 +209,23 @@ def default_output(model: str, task: str) -> str:
     return f"energy-results/{slug}--{task}.json"
 
 
-def hub_repo(result: Any = None) -> str | None:
+def hub_repo(result: EnergyResult | None = None) -> str | None:
     """The Hub repo the badge and the baseline belong to: the ``repo`` input, else a Hub model's id.
 
     Raises:
         InputError: the ``repo`` input is not an ``org/name`` id.
     """
+    from energy_badge.hub import is_repo_id
+
     repo = env("EB_REPO")
     if repo:
-        if not _REPO_ID.fullmatch(repo):
+        if not is_repo_id(repo):
             raise InputError(f"input repo {repo!r} is not a Hub model repo id (org/name)")
         return repo
     if result is not None and result.model_source == "hub":
         return result.model_id
     model = env("EB_MODEL")
-    if model and _REPO_ID.fullmatch(model) and not Path(model).exists():
+    if model and is_repo_id(model) and not Path(model).exists():
         return model
     return None
 
@@ -274,7 +276,7 @@ def step_measure() -> int:
     set_output("result-path", str(path))
     set_output("wh-per-1k", f"{energy.mean:.6g}" if energy is not None else "")
     set_output("stars", str(rating.stars) if rating.stars is not None else "")
-    set_output("queries-per-s", f"{result.data['performance']['queries_per_s']:.6g}")
+    set_output("queries-per-s", f"{result.performance.queries_per_s:.6g}")
     export_env(RESULT_ENV, str(path))
     if energy is not None:
         stars = f"{rating.stars} of 5 stars" if rating.stars else f"unrated ({rating.unrated_reason})"
@@ -299,49 +301,12 @@ def download_hub_baseline(repo_id: str, dest: Path) -> Path | None:
         HubError: the repo does not exist, is private or gated, or the token is refused (exit 4).
         NetworkError: the Hub cannot be reached (exit 5).
     """
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import (
-        EntryNotFoundError,
-        GatedRepoError,
-        HfHubHTTPError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
+    from energy_badge.hub import HubClient
 
-    # Order matters: LocalEntryNotFoundError (the Hub could not be reached) is a subclass of
-    # EntryNotFoundError (the Hub answered that the file does not exist), and must not read as
-    # "no baseline": that would let a regression through whenever the Hub is down.
-    from energy_badge.hub import resolve_endpoint
-
-    endpoint = resolve_endpoint()
-    try:
-        # A cache of its own (dest is a new, empty folder): a cached "file does not exist" marker
-        # or an old copy must never stand in for the Hub's current file when the Hub is down.
-        return Path(
-            hf_hub_download(
-                repo_id, HUB_RESULT_PATH, revision="main", cache_dir=dest, endpoint=endpoint, etag_timeout=30
-            )
-        )
-    except LocalEntryNotFoundError:
-        raise NetworkError(f"cannot reach {endpoint} to download {repo_id}/{HUB_RESULT_PATH}") from None
-    except EntryNotFoundError:
-        return None
-    except GatedRepoError:
-        raise HubError(f"{repo_id} is gated and the token (HF_TOKEN) has no access to it") from None
-    except RepositoryNotFoundError:
-        raise HubError(
-            f"{repo_id} not found on {endpoint} (or it is private and HF_TOKEN cannot read it)"
-        ) from None
-    except RevisionNotFoundError:
-        raise HubError(f"{repo_id} has no main branch") from None
-    except HfHubHTTPError as err:
-        status = err.response.status_code if err.response is not None else None
-        if status in (401, 403):
-            raise HubError(f"{repo_id}: the Hub refused to read it (HTTP {status}); check HF_TOKEN") from None
-        raise NetworkError(f"downloading {repo_id}/{HUB_RESULT_PATH} failed (HTTP {status})") from None
-    except OSError as err:
-        raise NetworkError(f"cannot download {repo_id}/{HUB_RESULT_PATH}: {err}") from None
+    # A cache of its own (dest is a new, empty folder): a cached "file does not exist" marker or an
+    # old copy must never stand in for the Hub's current file when the Hub is down; and a Hub that
+    # cannot be reached is a NetworkError, never "no baseline" (that would let a regression through).
+    return HubClient().download_file(repo_id, HUB_RESULT_PATH, revision="main", cache_dir=dest)
 
 
 def step_compare() -> int:
@@ -427,7 +392,7 @@ def step_publish() -> int:
         raise InputError(f"{result.model_id} is a local folder: set the repo input to the Hub model repo")
     plan = publish_plan(result, rate(result, load_table()), repo_id=repo, create_pr=mode == "pr")
     with group(f"publish to {repo} ({'pull request' if mode == 'pr' else 'commit to main'})"):
-        outcome = hub.publish(plan, on_event=lambda line: print(line, flush=True))
+        outcome = hub.commit_plan(plan, on_event=lambda line: print(line, flush=True))
     endpoint = hub.resolve_endpoint()
     url = outcome.pr_url or (
         f"{endpoint}/{repo}/commit/{outcome.commit_sha}" if outcome.commit_sha else f"{endpoint}/{repo}"

@@ -252,8 +252,11 @@ def validate_metadata(metadata: dict) -> None:
 
 @functools.lru_cache(maxsize=1)
 def _schema() -> dict[str, Any]:
-    text = resources.files("energy_badge").joinpath("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+    text = (
+        resources.files("energy_badge").joinpath("schemas").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    )
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def _non_finite(value: Any, path: str) -> Iterator[tuple[str, Any]]:

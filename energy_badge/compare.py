@@ -53,8 +53,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from energy_badge.errors import InputError, UsageError
-from energy_badge.render import format_value
+from energy_badge.result import EnergyResult
 from energy_badge.stats import Stats, summarize
+from energy_badge.text import format_value, pct
 
 METRICS = ("energy", "throughput")
 DEFAULT_MAX_REGRESSION = 5.0  # percent
@@ -110,7 +111,7 @@ class Side:
     ci95_high: float | None
     n: int
     canonical: bool
-    non_canonical_reasons: list[str]
+    non_canonical_reasons: tuple[str, ...]
     created_at: str
     hardware: str
 
@@ -163,7 +164,7 @@ class Comparison:
         """True when the verdict is ``regressed`` (a build should fail)."""
         return self.verdict == "regressed"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The JSON form (``--format json``); :meth:`from_dict` reads it back."""
         data = asdict(self)
         data["regressed"] = self.regressed
@@ -174,8 +175,10 @@ class Comparison:
     def from_dict(cls, data: dict[str, Any]) -> Comparison:
         """Rebuild a comparison from :meth:`to_dict`'s form."""
         fields = {k: v for k, v in data.items() if k not in ("regressed", "rule")}
-        fields["base"] = Side(**fields["base"])
-        fields["new"] = Side(**fields["new"])
+        for side in ("base", "new"):
+            values = dict(fields[side])
+            values["non_canonical_reasons"] = tuple(values["non_canonical_reasons"])
+            fields[side] = Side(**values)
         return cls(**fields)
 
     def sentence(self) -> str:
@@ -192,14 +195,6 @@ class Comparison:
         return f"{what} unchanged: {change}, within the noise of the two measurements"
 
 
-def pct(value: float, digits: int = 1) -> str:
-    """A fraction as a signed percentage: ``-0.0823`` -> ``"-8.2 %"`` (``"±0.0 %"`` for zero)."""
-    text = f"{100 * value:+.{digits}f}"
-    if float(text) == 0:
-        text = "±" + text[1:]
-    return text.replace("-", "−") + " %"
-
-
 def rule_text(comparison: Comparison) -> str:
     """The rule the verdict applied, in words (shown with every comparison)."""
     m = f"{comparison.max_regression:g} %"
@@ -214,36 +209,35 @@ def rule_text(comparison: Comparison) -> str:
     )
 
 
-def _hardware_key(result: Any) -> str:
+def _hardware_key(result: EnergyResult) -> str:
     if result.hardware_class:
         return result.hardware_class
     return result.gpu_name or NO_GPU
 
 
-def _hardware_display(result: Any) -> str:
+def _hardware_display(result: EnergyResult) -> str:
     if result.gpu_name:
         return result.gpu_name
-    cpu = result.data["hardware"].get("cpu") or {}
-    return f"{result.data['hardware']['device']} ({cpu.get('model') or 'unknown CPU'})"
+    return f"{result.hardware.device} ({result.hardware.cpu.model or 'unknown CPU'})"
 
 
-def _device_type(result: Any) -> str:
-    return str(result.data["hardware"]["device"]).split(":", 1)[0]
+def _device_type(result: EnergyResult) -> str:
+    return result.hardware.device.split(":", 1)[0]
 
 
-def check_comparable(base: Any, new: Any, metric: str = "energy") -> None:
+def check_comparable(base: EnergyResult, new: EnergyResult, metric: str = "energy") -> None:
     """Raise :class:`InputError` saying why two results cannot be compared; return when they can.
 
     They must share the task, the workload (name, version, queries, batch size, input sha256) and
     the hardware class; for ``throughput`` also the device type the model ran on (cpu, cuda).
     """
-    checks: list[tuple[str, Any, Any]] = [
+    checks: list[tuple[str, object, object]] = [
         ("task", base.task, new.task),
         ("workload", base.workload_name, new.workload_name),
         ("workload version", base.workload_version, new.workload_version),
-        ("number of queries", base.data["workload"]["queries"], new.data["workload"]["queries"]),
-        ("batch size", base.data["workload"]["batch_size"], new.data["workload"]["batch_size"]),
-        ("workload inputs (sha256)", base.data["workload"]["sha256"], new.data["workload"]["sha256"]),
+        ("number of queries", base.workload.queries, new.workload.queries),
+        ("batch size", base.workload.batch_size, new.workload.batch_size),
+        ("workload inputs (sha256)", base.workload.sha256, new.workload.sha256),
         ("hardware class", _hardware_key(base), _hardware_key(new)),
     ]
     if metric == "throughput":
@@ -256,7 +250,7 @@ def check_comparable(base: Any, new: Any, metric: str = "energy") -> None:
             )
 
 
-def _metric_stats(result: Any, metric: str, label: str) -> Stats:
+def _metric_stats(result: EnergyResult, metric: str, label: str) -> Stats:
     if metric == "energy":
         stats = result.gpu_energy
         if stats is None:
@@ -265,14 +259,13 @@ def _metric_stats(result: Any, metric: str, label: str) -> Stats:
                 "performance instead with --metric throughput"
             )
         return stats
-    reps = result.data["measurement"]["repetitions"]
-    samples = [r["queries"] / r["seconds"] for r in reps if r["seconds"] > 0]
+    samples = [r.queries / r.seconds for r in result.measurement.repetitions if r.seconds > 0]
     if not samples:
         raise InputError(f"the {label} result has no repetition with a positive duration")
     return summarize(samples)
 
 
-def _side(result: Any, stats: Stats, label: str) -> Side:
+def _side(result: EnergyResult, stats: Stats, label: str) -> Side:
     return Side(
         label=label,
         model_id=result.model_id,
@@ -310,8 +303,8 @@ def verdict_for(
 
 
 def compare_results(
-    base: Any,
-    new: Any,
+    base: EnergyResult,
+    new: EnergyResult,
     *,
     max_regression: float | str = DEFAULT_MAX_REGRESSION,
     metric: str = "energy",
@@ -321,7 +314,7 @@ def compare_results(
     """Compare a new result with a baseline (see the module docstring for the rule).
 
     Args:
-        base: the baseline :class:`~energy_badge.result.EnergyResult`.
+        base: the baseline result.
         new: the new result.
         max_regression: the allowance in percent (``5``, or a string such as ``"5%"``).
         metric: ``"energy"`` (GPU Wh per 1000 queries) or ``"throughput"`` (queries/s).
@@ -359,7 +352,7 @@ def compare_results(
         half_widths.append(h)
     if base.model_id != new.model_id:
         notes.append(f"different models: {base.model_id} (base) and {new.model_id} (new)")
-    base_dtype, new_dtype = base.data["model"]["dtype"], new.data["model"]["dtype"]
+    base_dtype, new_dtype = base.model.dtype, new.model.dtype
     if base_dtype != new_dtype:
         notes.append(f"dtype changed: {base_dtype} (base), {new_dtype} (new)")
     if base_side.hardware != new_side.hardware:
@@ -379,7 +372,7 @@ def compare_results(
         unit=ENERGY_UNIT if metric == "energy" else THROUGHPUT_UNIT,
         higher_is_worse=higher_is_worse,
         task=base.task,
-        workload=f"{workload} ({base.data['workload']['queries']} queries)",
+        workload=f"{workload} ({base.workload.queries} queries)",
         hardware_class=_hardware_key(base),
         base=base_side,
         new=new_side,

@@ -102,6 +102,14 @@ class HubError(InputError):
     """The Hub refused the request: repository not found, gated, no write access."""
 
 
+class HubNotFoundError(ModelNotFoundError, HubError):
+    """The Hub has no such repository (or it is private and the token cannot see it)."""
+
+
+class HubGatedError(GatedModelError, HubError):
+    """The repository is gated and the token's account has not been granted access."""
+
+
 class RuntimeFailure(EnergyBadgeError):
     """Something failed while running: out of memory, NVML error mid-run, network down."""
 

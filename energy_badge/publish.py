@@ -7,7 +7,7 @@ made here::
 
     result = load_result("result.json")
     rating = rate(result, load_table())
-    outcome = hub.publish(publish_plan(result, rating, create_pr=True))
+    outcome = hub.commit_plan(publish_plan(result, rating, create_pr=True))
 
 What is published to the model repository:
 
@@ -17,8 +17,9 @@ What is published to the model repository:
 * ``README.md``: the ``energy_score:`` metadata key (:func:`card_metadata`) and the badge block
   (:func:`badge_markdown`), and nothing else changed (:mod:`energy_badge.card`).
 
-A badge must describe the real model measured the canonical way, so :func:`check_publishable`
-refuses a non-canonical result and a result measured with random weights
+A badge must describe the real model measured the canonical way, so every function here first
+asks the policy (:func:`energy_badge.policy.check_publishable`), which refuses a non-canonical
+result (random weights included) or one without an interval or hardware class
 (:class:`~energy_badge.errors.NotCanonicalError`, exit code 4). The repository is the result's own
 model for a Hub model; a result measured on a local folder needs an explicit repository, and a Hub
 model's result cannot be published to another repository (:class:`~energy_badge.errors.InputError`).
@@ -26,12 +27,18 @@ model's result cannot be published to another repository (:class:`~energy_badge.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
-import re
-from typing import Any
+from typing import TYPE_CHECKING
 
-from energy_badge.errors import InputError, NotCanonicalError
+from energy_badge.errors import InputError
+from energy_badge.policy import check_publishable
+from energy_badge.text import ENERGY_UNIT, format_energy, one_line, stars_text, utc_date
+
+if TYPE_CHECKING:
+    from energy_badge.card import CardEdit
+    from energy_badge.hub import PublishPlan
+    from energy_badge.rating import Rating
+    from energy_badge.result import EnergyResult
 
 __all__ = [
     "AUTOMATED_COMMIT_TITLE",
@@ -42,7 +49,6 @@ __all__ = [
     "badge_markdown",
     "card_edit",
     "card_metadata",
-    "check_publishable",
     "commit_description",
     "edit_card_file",
     "publish_plan",
@@ -53,49 +59,23 @@ RESULT_PATH = "energy/result.json"
 BADGE_PATH = "energy/badge.svg"
 COMMIT_TITLE = "Add AI energy badge (energy-badge)"
 #: The title of a change made by a bot labelling models in bulk (``automated=True``). It is also how
-#: :func:`energy_badge.hub.publish` finds the bot's open pull request again, so it never changes.
+#: :func:`energy_badge.hub.commit_plan` finds the bot's open pull request again, so it never changes.
 AUTOMATED_COMMIT_TITLE = "Add AI energy badge (automated, energy-badge)"
 #: The top-level card key that opts a model out of automated badges (``energy_badge: false``).
 OPT_OUT_KEY = "energy_badge"
 
 _LINE_MAX = 200  # the card schema's limit for one-line strings
-_REPO_ID = re.compile(r"[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*")
-_NON_LINE = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029]+")
 
 
 # --------------------------------------------------------------------------------------------
-# Checks
+# The repository
 
 
-def check_publishable(result: Any) -> None:
-    """Refuse a result whose figure must not be shown on a model card.
-
-    Args:
-        result: an :class:`~energy_badge.result.EnergyResult`.
-
-    Raises:
-        NotCanonicalError: the result is not from the canonical workload (the message lists its
-            ``non_canonical_reasons``), or its model had random weights (the figure would describe
-            the architecture, not the model).
-    """
-    if not result.canonical:
-        reasons = "; ".join(result.non_canonical_reasons) or "no reason recorded"
-        raise NotCanonicalError(
-            f"{result.model_id}: the result is not canonical ({reasons}); only a canonical "
-            "measurement can go on a model card: measure again with the default settings"
-        )
-    if result.random_weights:
-        raise NotCanonicalError(
-            f"{result.model_id}: the result was measured with random weights, so it describes the "
-            "architecture, not this model; a badge must describe the real model: measure it with its weights"
-        )
-
-
-def resolve_repo_id(result: Any, repo_id: str | None = None) -> str:
+def resolve_repo_id(result: EnergyResult, repo_id: str | None = None) -> str:
     """The Hub model repository a result is published to.
 
     Args:
-        result: an :class:`~energy_badge.result.EnergyResult`.
+        result: the result.
         repo_id: the repository asked for (``--repo``), or None.
 
     Returns:
@@ -119,7 +99,9 @@ def resolve_repo_id(result: Any, repo_id: str | None = None) -> str:
                 "with --repo org/name"
             )
         target = repo_id
-    if not _REPO_ID.fullmatch(target):
+    from energy_badge.hub import is_repo_id
+
+    if not is_repo_id(target):
         raise InputError(f"{target!r} is not a Hub model repo id (expected org/name)")
     return target
 
@@ -128,7 +110,7 @@ def resolve_repo_id(result: Any, repo_id: str | None = None) -> str:
 # Card content
 
 
-def card_metadata(result: Any, rating: Any, result_path: str = RESULT_PATH) -> dict:
+def card_metadata(result: EnergyResult, rating: Rating, result_path: str = RESULT_PATH) -> dict[str, object]:
     """The value of the card's ``energy_score:`` key (``schemas/card-metadata.schema.json``).
 
     Energies are the result's GPU energy rounded to 4 significant digits (the full figures are in
@@ -138,33 +120,26 @@ def card_metadata(result: Any, rating: Any, result_path: str = RESULT_PATH) -> d
     gets ``stars: null`` and ``unrated_reason`` (cut to one line of at most 200 characters).
 
     Args:
-        result: an :class:`~energy_badge.result.EnergyResult`.
-        rating: its :class:`~energy_badge.rating.Rating`.
+        result: a publishable result (see :func:`energy_badge.policy.check_publishable`).
+        rating: its rating.
         result_path: where the result file is in the model repository.
 
     Returns:
         The mapping, valid against the card metadata schema.
 
     Raises:
-        InputError: the result has no GPU energy with a 95 % interval, or no GPU / hardware class to
-            name (such a result cannot be summarised on a card).
+        NotCanonicalError: the result is not publishable (no interval, no hardware class, not
+            canonical): such a result cannot be summarised on a card.
     """
     from energy_badge.card import validate_metadata
 
+    check_publishable(result)
     energy = result.gpu_energy
-    if energy is None:
-        raise InputError(f"{result.model_id}: the result has no GPU energy to put on a card")
-    if energy.ci95_low is None or energy.ci95_high is None:
-        raise InputError(
-            f"{result.model_id}: the result has no 95 % interval (only {energy.n} repetition); "
-            "a card shows the interval"
-        )
-    if not result.hardware_class:
-        gpu = result.gpu_name or "no GPU recorded"
-        raise InputError(f"{result.model_id}: the GPU ({gpu}) has no hardware class to put on a card")
-    metadata: dict[str, Any] = {"stars": rating.stars}
+    assert energy is not None and energy.ci95_low is not None and energy.ci95_high is not None
+    assert result.hardware_class is not None  # check_publishable guarantees these
+    metadata: dict[str, object] = {"stars": rating.stars}
     if rating.stars is None:
-        metadata["unrated_reason"] = _one_line(rating.unrated_reason or "not rated")
+        metadata["unrated_reason"] = one_line(rating.unrated_reason or "not rated", _LINE_MAX)
     metadata.update(
         {
             "task": result.task,
@@ -173,11 +148,11 @@ def card_metadata(result: Any, rating: Any, result_path: str = RESULT_PATH) -> d
                 "ci95_low": max(0.0, _round(energy.ci95_low)),
                 "ci95_high": _round(energy.ci95_high),
             },
-            "hardware": _one_line(result.gpu_name or result.hardware_class),
+            "hardware": one_line(result.gpu_name or result.hardware_class, _LINE_MAX),
             "hardware_class": result.hardware_class,
             "workload": workload_label(result),
             "rating_table": rating.table_version,
-            "measured_at": _utc_date(result.created_at),
+            "measured_at": utc_date(result.created_at),
             "tool": f"energy-badge {result.tool_version}",
             "result": result_path,
         }
@@ -186,53 +161,52 @@ def card_metadata(result: Any, rating: Any, result_path: str = RESULT_PATH) -> d
     return metadata
 
 
-def workload_label(result: Any) -> str:
+def workload_label(result: EnergyResult) -> str:
     """``text-classification@1.0.0``: the workload's name (without ``energy-badge/``) and version."""
     name = result.workload_name.rsplit("/", 1)[-1]
     return f"{name}@{result.workload_version}"
 
 
-def badge_alt_text(result: Any, rating: Any) -> str:
+def badge_alt_text(rating: Rating) -> str:
     """``AI energy: ★★★★☆ 0.42 Wh per 1000 queries`` (``unrated`` instead of stars when unrated)."""
-    from energy_badge.render import BADGE_LABEL, UNIT, format_energy, stars_text
+    from energy_badge.render import BADGE_LABEL
 
     stars = stars_text(rating.stars) if rating.stars else "unrated"
-    value = f" {format_energy(rating.value)} {UNIT}" if rating.value is not None else ""
+    value = f" {format_energy(rating.value)} {ENERGY_UNIT}" if rating.value is not None else ""
     return f"{BADGE_LABEL}: {stars}{value}"
 
 
-def badge_markdown(
-    result: Any, rating: Any, *, badge_path: str = BADGE_PATH, result_path: str = RESULT_PATH
-) -> str:
+def badge_markdown(rating: Rating, *, badge_path: str = BADGE_PATH, result_path: str = RESULT_PATH) -> str:
     """The Markdown of the badge block: the badge image, linking to the result file.
 
     For example ``[![AI energy: ★★★★☆ 0.42 Wh per 1000 queries](energy/badge.svg)](energy/result.json)``.
     """
-    return f"[![{badge_alt_text(result, rating)}]({badge_path})]({result_path})"
+    return f"[![{badge_alt_text(rating)}]({badge_path})]({result_path})"
 
 
-def card_edit(result: Any, rating: Any, readme_text: str) -> Any:
+def card_edit(result: EnergyResult, rating: Rating, readme_text: str) -> CardEdit:
     """Apply the result's metadata key and badge block to a card's text.
 
     Args:
-        result: an :class:`~energy_badge.result.EnergyResult`.
-        rating: its :class:`~energy_badge.rating.Rating`.
+        result: the result.
+        rating: its rating.
         readme_text: the card as decoded text (``""`` for a repository without one).
 
     Returns:
         The :class:`~energy_badge.card.CardEdit`; ``changed`` is False when the card already says this.
 
     Raises:
-        NotCanonicalError: as :func:`check_publishable`.
-        InputError: as :func:`card_metadata`; the card cannot be edited safely (InvalidFileError).
+        NotCanonicalError: the result is not publishable (:func:`energy_badge.policy.check_publishable`).
+        InvalidFileError: the card cannot be edited safely.
     """
     from energy_badge.card import apply_to_card
 
-    check_publishable(result)
-    return apply_to_card(readme_text, card_metadata(result, rating), badge_markdown(result, rating))
+    return apply_to_card(readme_text, card_metadata(result, rating), badge_markdown(rating))
 
 
-def edit_card_file(result: Any, rating: Any, path: str | os.PathLike[str], *, write: bool = False) -> Any:
+def edit_card_file(
+    result: EnergyResult, rating: Rating, path: str | os.PathLike[str], *, write: bool = False
+) -> CardEdit:
     """Apply :func:`card_edit` to a README.md on disk; with ``write``, save the change atomically.
 
     The file is read as bytes and written back as the exact bytes of the edited text (a temporary
@@ -241,8 +215,8 @@ def edit_card_file(result: Any, rating: Any, path: str | os.PathLike[str], *, wr
     written when nothing changes.
 
     Args:
-        result: an :class:`~energy_badge.result.EnergyResult`.
-        rating: its :class:`~energy_badge.rating.Rating`.
+        result: the result.
+        rating: its rating.
         path: the README.md (a symlink is followed: its target is rewritten).
         write: save the change; False only computes it.
 
@@ -266,29 +240,26 @@ def edit_card_file(result: Any, rating: Any, path: str | os.PathLike[str], *, wr
 # The publish plan
 
 
-def commit_description(result: Any, rating: Any, *, automated: bool = False) -> str:
+def commit_description(result: EnergyResult, rating: Rating, *, automated: bool = False) -> str:
     """The commit (and pull request) description: how the number was measured, and what changed.
 
     Args:
-        result: an :class:`~energy_badge.result.EnergyResult`.
-        rating: its :class:`~energy_badge.rating.Rating`.
+        result: the result.
+        rating: its rating.
         automated: the change is made by a bot labelling models in bulk: the description starts by
             saying so, and how to decline it or opt the model out (``energy_badge: false``).
     """
     from energy_badge.card import BLOCK_END, BLOCK_START, METADATA_KEY
-    from energy_badge.render import UNIT, stars_text
 
-    data = result.data
     energy = result.gpu_energy
-    workload = data["workload"]
-    model = data["model"]
-    measurement = data["measurement"]
+    assert energy is not None  # a result without energy is not publishable
+    workload, model, measurement = result.workload, result.model, result.measurement
     pinned = (
-        f" at revision `{model['revision']}`"
-        if model.get("revision")
-        else (f" (local files, sha256 `{model['content_sha256']}`)" if model.get("content_sha256") else "")
+        f" at revision `{model.revision}`"
+        if model.revision
+        else (f" (local files, sha256 `{model.content_sha256}`)" if model.content_sha256 else "")
     )
-    gpu = result.gpu_name or result.hardware_class
+    gpu = result.gpu_name or result.hardware_class or "no GPU recorded"
     if result.hardware_class and gpu != result.hardware_class:
         gpu += f" (hardware class {result.hardware_class})"
     interval = (
@@ -304,7 +275,7 @@ def commit_description(result: Any, rating: Any, *, automated: bool = False) -> 
     table = f"rating table {rating.table_version} ({rating.method} bands)"
     if rating.table_status == "provisional":
         table += "; the table is provisional: not yet calibrated from energy-badge measurements"
-    batch = workload["batch_size"]
+    batch = workload.batch_size
     lines = []
     if automated:
         lines += [
@@ -321,14 +292,14 @@ def commit_description(result: Any, rating: Any, *, automated: bool = False) -> 
         "model card, from a measurement of this model's GPU energy on a fixed, task-specific workload.",
         "",
         "How the number was measured:",
-        f"- model: `{result.model_id}`{pinned}, {model['parameters']:,} parameters, {model['dtype']}",
-        f"- workload: `{workload_label(result)}` ({workload['queries']} {result.task} queries, batch size "
-        f"{batch}), sha256 of its inputs `{workload['sha256']}`",
+        f"- model: `{result.model_id}`{pinned}, {model.parameters:,} parameters, {model.dtype}",
+        f"- workload: `{workload_label(result)}` ({workload.queries} {result.task} queries, batch size "
+        f"{batch}), sha256 of its inputs `{workload.sha256}`",
         f"- hardware: {gpu}",
-        f"- meter: GPU energy counter via {measurement['meter']}, {energy.n} repetitions of the whole "
-        f"workload after a warm-up, measured on {_utc_date(result.created_at)} with energy-badge "
+        f"- meter: GPU energy counter via {measurement.meter}, {energy.n} repetitions of the whole "
+        f"workload after a warm-up, measured on {utc_date(result.created_at)} with energy-badge "
         f"{result.tool_version}",
-        f"- result: {energy.mean:.4g} {UNIT} (mean over the repetitions{interval})",
+        f"- result: {energy.mean:.4g} {ENERGY_UNIT} (mean over the repetitions{interval})",
         f"- rating: {rated}, against {table}",
         "",
         "What changed:",
@@ -344,13 +315,18 @@ def commit_description(result: Any, rating: Any, *, automated: bool = False) -> 
 
 
 def publish_plan(
-    result: Any, rating: Any, *, repo_id: str | None = None, create_pr: bool = False, automated: bool = False
-) -> Any:
+    result: EnergyResult,
+    rating: Rating,
+    *,
+    repo_id: str | None = None,
+    create_pr: bool = False,
+    automated: bool = False,
+) -> PublishPlan:
     """The :class:`~energy_badge.hub.PublishPlan` that puts a result's badge on its model's Hub page.
 
     Args:
-        result: an :class:`~energy_badge.result.EnergyResult`.
-        rating: its :class:`~energy_badge.rating.Rating`.
+        result: the result.
+        rating: its rating.
         repo_id: the model repository; required for a local-folder result, and for a Hub model's
             result it must be the result's own model when given.
         create_pr: open (or update) a pull request instead of committing to ``main``.
@@ -364,17 +340,16 @@ def publish_plan(
         number was measured.
 
     Raises:
-        NotCanonicalError: as :func:`check_publishable`.
-        InputError: as :func:`resolve_repo_id` and :func:`card_metadata`.
+        NotCanonicalError: the result is not publishable (:func:`energy_badge.policy.check_publishable`).
+        InputError: as :func:`resolve_repo_id`.
     """
     from energy_badge.card import apply_to_card_bytes
     from energy_badge.hub import PublishPlan
     from energy_badge.render import badge_svg
 
-    check_publishable(result)
-    target = resolve_repo_id(result, repo_id)
     metadata = card_metadata(result, rating)
-    markdown = badge_markdown(result, rating)
+    target = resolve_repo_id(result, repo_id)
+    markdown = badge_markdown(rating)
 
     def edit_readme(data: bytes) -> bytes:
         return apply_to_card_bytes(data, metadata, markdown)[0]
@@ -398,20 +373,6 @@ def publish_plan(
 
 def _round(value: float) -> float:
     return float(f"{value:.4g}")
-
-
-def _one_line(text: str) -> str:
-    line = _NON_LINE.sub(" ", text).strip() or "-"
-    return line if len(line) <= _LINE_MAX else line[: _LINE_MAX - 1] + "…"
-
-
-def _utc_date(created_at: str) -> str:
-    """The UTC date of an RFC 3339 time (any number of fractional digits, Python 3.10 included)."""
-    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)?", created_at)
-    if match is None:
-        return created_at[:10]
-    stamp = _dt.datetime.fromisoformat(match.group(1) + (match.group(2) or "Z").replace("Z", "+00:00"))
-    return stamp.astimezone(_dt.timezone.utc).date().isoformat()
 
 
 def _tool_version() -> str:

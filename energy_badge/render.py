@@ -20,15 +20,21 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
+
+from energy_badge.text import ENERGY_UNIT, SHORT_UNIT, format_energy, format_interval, stars_text, utc_date
+
+if TYPE_CHECKING:
+    from energy_badge.rating import Rating
+    from energy_badge.result import EnergyResult
 
 FONT_FAMILY = "DejaVu Sans,Verdana,Geneva,sans-serif"
 BADGE_LABEL = "AI energy"
-SHORT_UNIT = "Wh/1k"
-UNIT = "Wh per 1000 queries"
+UNIT = ENERGY_UNIT
 SHIELDS_CACHE_SECONDS = 86400
 
 # Colours by stars: hex for the SVGs, the shields.io named colour for the endpoint JSON.
@@ -139,44 +145,6 @@ def wrap_words(text: str, room: float, size: float, *, bold: bool = False, max_l
     return lines
 
 
-def format_energy(value: float) -> str:
-    """Format an energy with 2-3 significant digits: 0.42, 1.3, 47, 123, 0.0051."""
-    if value == 0 or not math.isfinite(value):
-        return "0" if value == 0 else str(value)
-    sign = "-" if value < 0 else ""
-    value = float(f"{abs(value):.2g}") if abs(value) < 100 else abs(value)
-    if value >= 100:
-        return f"{sign}{value:.0f}"
-    decimals = max(0, 1 - math.floor(math.log10(value)))
-    return f"{sign}{value:.{decimals}f}"
-
-
-def format_value(value: float | None) -> str:
-    """A figure with 4 significant digits, for tables and comparisons (``-`` for None)."""
-    return "-" if value is None else f"{value:.4g}"
-
-
-def format_interval(low: float, high: float) -> tuple[str, str]:
-    """Format an interval's ends with as few significant digits (2 to 4) as keep them apart.
-
-    ``format_energy`` alone would print a tight interval such as 0.1771-0.1789 as "0.18 – 0.18".
-    """
-    for digits in (2, 3, 4):
-        ends = tuple(_significant(v, digits) for v in (low, high))
-        if ends[0] != ends[1]:
-            break
-    return ends  # type: ignore[return-value]
-
-
-def _significant(value: float, digits: int) -> str:
-    if digits == 2:
-        return format_energy(value)
-    if value == 0 or not math.isfinite(value):
-        return format_energy(value)
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    return f"{value:.{decimals}f}"
-
-
 def _cut_label(value: float) -> str:
     """A cut point with 3 significant digits (whole numbers from 100 up): 0.502, 74.5, 2900."""
     return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
@@ -190,12 +158,7 @@ def _num(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def stars_text(stars: int) -> str:
-    """Filled and empty stars out of five: ``stars_text(4)`` is ``★★★★☆``."""
-    return "★" * stars + "☆" * (5 - stars)
-
-
-def _color(rating: Any) -> str:
+def _color(rating: Rating) -> str:
     return STAR_COLORS[rating.stars] if rating.stars else UNRATED_COLOR
 
 
@@ -205,23 +168,27 @@ def _text_color(background: str) -> str:
     return "#333333" if (0.299 * r + 0.587 * g + 0.114 * b) / 255 > 0.69 else "#ffffff"
 
 
-def badge_message(rating: Any) -> str:
+def badge_message(rating: Rating) -> str:
     """The badge's right-hand text: ``★★★★☆ 0.42 Wh/1k``, ``unrated 0.42 Wh/1k`` or ``unrated``."""
     value = "" if rating.value is None else f" {format_energy(rating.value)} {SHORT_UNIT}"
     return (stars_text(rating.stars) if rating.stars else "unrated") + value
 
 
-def describe(result: Any, rating: Any) -> str:
-    """One sentence for screen readers and tooltips, e.g. ``AI energy: 4 of 5 stars, 0.42 Wh ...``."""
+def describe(result: EnergyResult | None, rating: Rating) -> str:
+    """One sentence for screen readers and tooltips, e.g. ``AI energy: 4 of 5 stars, 0.42 Wh ...``.
+
+    ``result`` is None for a model that has no result yet (the rating then says why).
+    """
     if rating.stars:
         head = f"{BADGE_LABEL}: {rating.stars} of 5 stars"
     else:
         head = f"{BADGE_LABEL}: unrated"
     if rating.value is not None:
         head += f", {format_energy(rating.value)} {UNIT}"
-    where = f"{result.model_id}, {result.task}"
-    if result.hardware_class or result.gpu_name:
-        where += f" on {result.hardware_class or result.gpu_name}"
+    where = f"{rating.model_id}, {rating.task}"
+    gpu = result.gpu_name if result is not None else None
+    if rating.hardware_class or gpu:
+        where += f" on {rating.hardware_class or gpu}"
     tail = f" ({where}; rating table {rating.table_version})"
     if not rating.stars and rating.unrated_reason:
         tail += f": {rating.unrated_reason}"
@@ -229,7 +196,7 @@ def describe(result: Any, rating: Any) -> str:
 
 
 def _text(
-    x: float, y: float, text: str, size: float, *, bold: bool = False, anchor: str = "start", **attrs
+    x: float, y: float, text: str, size: float, *, bold: bool = False, anchor: str = "start", **attrs: str
 ) -> str:
     width = text_width(text, size, bold=bold)
     extra = "".join(f' {k.replace("_", "-")}="{_xml(str(v))}"' for k, v in attrs.items())
@@ -249,35 +216,50 @@ BADGE_FONT_SIZE = 11
 BADGE_PADDING = 6
 
 
-def badge_layout(rating: Any) -> dict:
+@dataclass(frozen=True)
+class BadgeLayout:
+    """The badge's geometry: the texts, their measured widths and the boxes' widths (px)."""
+
+    label: str
+    message: str
+    label_text_width: float
+    message_text_width: float
+    label_box: int
+    message_box: int
+    width: int
+    height: int
+
+
+def badge_layout(rating: Rating) -> BadgeLayout:
     """The badge's geometry: the texts, their measured widths and the two boxes' widths (px)."""
     label, message = BADGE_LABEL, badge_message(rating)
     label_text_width = text_width(label, BADGE_FONT_SIZE)
     message_text_width = text_width(message, BADGE_FONT_SIZE)
     label_box = math.ceil(label_text_width) + 2 * BADGE_PADDING
     message_box = math.ceil(message_text_width) + 2 * BADGE_PADDING
-    return {
-        "label": label,
-        "message": message,
-        "label_text_width": label_text_width,
-        "message_text_width": message_text_width,
-        "label_box": label_box,
-        "message_box": message_box,
-        "width": label_box + message_box,
-        "height": BADGE_HEIGHT,
-    }
+    return BadgeLayout(
+        label=label,
+        message=message,
+        label_text_width=label_text_width,
+        message_text_width=message_text_width,
+        label_box=label_box,
+        message_box=message_box,
+        width=label_box + message_box,
+        height=BADGE_HEIGHT,
+    )
 
 
-def badge_svg(result: Any, rating: Any) -> str:
+def badge_svg(result: EnergyResult | None, rating: Rating) -> str:
     """Return a flat, shields-style SVG badge: ``AI energy | ★★★★☆ 0.42 Wh/1k``.
 
-    The message box is coloured by stars (5 green ... 1 red, grey when unrated).
+    The message box is coloured by stars (5 green ... 1 red, grey when unrated). ``result`` is None
+    for a model that has no result yet.
     """
     lay = badge_layout(rating)
     color = _color(rating)
     fg = _text_color(color)
     title = _xml(describe(result, rating))
-    w, h, lw, mw = lay["width"], lay["height"], lay["label_box"], lay["message_box"]
+    w, h, lw, mw = lay.width, lay.height, lay.label_box, lay.message_box
     size = BADGE_FONT_SIZE
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
@@ -293,21 +275,21 @@ def badge_svg(result: Any, rating: Any) -> str:
         _text(
             lw / 2,
             15,
-            lay["label"],
+            lay.label,
             size,
             anchor="middle",
             fill="#010101",
             fill_opacity=".3",
             aria_hidden="true",
         ),
-        _text(lw / 2, 14, lay["label"], size, anchor="middle", fill="#ffffff"),
+        _text(lw / 2, 14, lay.label, size, anchor="middle", fill="#ffffff"),
     ]
     if fg == "#ffffff":
         parts.append(
             _text(
                 lw + mw / 2,
                 15,
-                lay["message"],
+                lay.message,
                 size,
                 anchor="middle",
                 fill="#010101",
@@ -315,7 +297,7 @@ def badge_svg(result: Any, rating: Any) -> str:
                 aria_hidden="true",
             )
         )
-    parts += [_text(lw + mw / 2, 14, lay["message"], size, anchor="middle", fill=fg), "</g></svg>"]
+    parts += [_text(lw + mw / 2, 14, lay.message, size, anchor="middle", fill=fg), "</g></svg>"]
     return "".join(parts) + "\n"
 
 
@@ -337,6 +319,17 @@ def _star_points(cx: float, cy: float, outer: float) -> str:
     return " ".join(points)
 
 
+@dataclass(frozen=True)
+class LabelText:
+    """One text of the label as laid out: its content, size, left edge, width and room (px)."""
+
+    text: str
+    size: float
+    x: float
+    width: float
+    room: float
+
+
 class _Card:
     """Collects a label's elements and checks each text fits its room."""
 
@@ -344,7 +337,7 @@ class _Card:
         self.width = width
         self.inner = width - 2 * LABEL_MARGIN
         self.parts: list[str] = []
-        self.texts: list[dict] = []
+        self.texts: list[LabelText] = []
 
     def text(
         self,
@@ -357,17 +350,17 @@ class _Card:
         bold: bool = False,
         anchor: str = "start",
         min_size: float | None = None,
-        **attrs,
+        **attrs: str,
     ) -> None:
         room = self.inner if room is None else room
         text, size = fit_text(text, room, size, bold=bold, min_size=min_size)
         width = text_width(text, size, bold=bold)
         left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
-        self.texts.append({"text": text, "size": size, "x": left, "width": width, "room": room})
+        self.texts.append(LabelText(text, size, left, width, room))
         self.parts.append(_text(x, y, text, size, bold=bold, anchor=anchor, **attrs))
 
 
-def label_layout(result: Any, rating: Any) -> tuple[list[str], list[dict], int, int]:
+def label_layout(result: EnergyResult, rating: Rating) -> tuple[list[str], list[LabelText], int, int]:
     """Build the label: its SVG elements, its texts (with measured extents), width and height."""
     card = _Card(LABEL_WIDTH)
     m, inner = LABEL_MARGIN, card.inner
@@ -419,7 +412,7 @@ def label_layout(result: Any, rating: Any) -> tuple[list[str], list[dict], int, 
     if rating.value is not None:
         number = format_energy(rating.value)
         card.text(m, 178, number, 30, bold=True, room=inner * 0.5, fill="#111111")
-        number_width = card.texts[-1]["width"]
+        number_width = card.texts[-1].width
         x_unit = m + number_width + 8
         card.text(x_unit, 178, UNIT, 13, room=LABEL_WIDTH - m - x_unit, min_size=9, fill="#444444")
         ci = "95 % interval not available (one run)"
@@ -433,7 +426,7 @@ def label_layout(result: Any, rating: Any) -> tuple[list[str], list[dict], int, 
         card.text(m, 178, "not measured", 24, bold=True, fill="#666666")
     # Scale: five bands from least energy (5 stars, left) to most (1 star, right)
     y = 214
-    if rating.stars:
+    if rating.stars and rating.cut_points is not None and rating.position is not None:
         band_w = inner / 5
         for k in range(5):
             p.append(
@@ -465,7 +458,7 @@ def label_layout(result: Any, rating: Any) -> tuple[list[str], list[dict], int, 
         for i, line in enumerate(wrap_words(reason, inner, 10, max_lines=3)):
             card.text(m, y + 4 + 13 * i, line, 10, min_size=9, fill="#666666")
     # Footer
-    date = (result.created_at or "")[:10]
+    date = utc_date(result.created_at)
     workload = f"workload {result.task} v{result.workload_version}"
     table = f"rating table {rating.table_version}"
     if rating.table_status != "measured":
@@ -479,7 +472,7 @@ def label_layout(result: Any, rating: Any) -> tuple[list[str], list[dict], int, 
     return card.parts, card.texts, LABEL_WIDTH, 300 + dy
 
 
-def label_svg(result: Any, rating: Any) -> str:
+def label_svg(result: EnergyResult, rating: Rating) -> str:
     """Return an Energy-Star-like label card as SVG (360 x 300 px).
 
     It shows the model, task, hardware, Wh per 1000 queries with its 95 % interval, the stars,
@@ -502,7 +495,7 @@ def label_svg(result: Any, rating: Any) -> str:
 # shields.io endpoint JSON and PNG
 
 
-def shields_json(result: Any, rating: Any) -> dict:
+def shields_json(rating: Rating) -> dict[str, str | int]:
     """Return the shields.io endpoint JSON for the badge.
 
     Only keys the endpoint documents are used (it rejects unknown keys): ``schemaVersion`` 1,
@@ -522,10 +515,26 @@ def shields_json(result: Any, rating: Any) -> dict:
 def to_png(svg: str, *, scale: float = 1.0) -> bytes:
     """Render an SVG to PNG bytes with cairosvg (imported here, so the rest works without it).
 
+    cairosvg is the optional ``png`` extra (``pip install 'energy-badge[png]'``), and it needs the
+    system cairo library at import (cairocffi raises ``OSError`` without it).
+
     Args:
         svg: the SVG text.
         scale: pixels per SVG px (2 for a sharp image on high-density screens).
-    """
-    import cairosvg
 
+    Raises:
+        UsageError: cairosvg is not installed, or the system cairo library is missing (one line,
+            saying what to install).
+    """
+    from energy_badge.errors import UsageError
+
+    try:
+        import cairosvg
+    except ImportError as exc:
+        raise UsageError("PNG output needs the png extra: pip install 'energy-badge[png]'") from exc
+    except OSError as exc:
+        raise UsageError(
+            "PNG output needs the system cairo library, which cairosvg could not load "
+            "(Debian/Ubuntu: apt-get install libcairo2; Fedora: dnf install cairo; macOS: brew install cairo)"
+        ) from exc
     return cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=scale)

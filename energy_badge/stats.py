@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+import statistics
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from fractions import Fraction
+from typing import Any
 
 # Two-sided 95 % quantiles of Student's t distribution, t_{0.975, df}, for df = 1..30.
 _T975 = (
@@ -63,19 +67,19 @@ class Stats:
             return None
         return self.ci95_half_width / abs(self.mean)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON form used in result files."""
         data = asdict(self)
         data["samples"] = list(self.samples)
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> Stats:
+    def from_dict(cls, data: dict[str, Any]) -> Stats:
         """Build from the JSON form written by :meth:`to_dict`."""
         return cls(**{**data, "samples": tuple(data["samples"])})
 
 
-def summarize(samples: list[float] | tuple[float, ...]) -> Stats:
+def summarize(samples: Sequence[float]) -> Stats:
     """Summarize samples: mean, sample standard deviation and a t-based 95 % interval.
 
     Args:
@@ -125,16 +129,31 @@ def difference(a: Stats, b: Stats) -> Stats:
     return Stats(n, mean, std, mean - half, mean + half, half, samples)
 
 
-def percentile(values: list[float] | tuple[float, ...], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     """Return the ``q``-th percentile (0-100) of ``values`` with linear interpolation.
 
+    The ``inclusive`` method of :func:`statistics.quantiles`: the value at rank
+    ``(len(values) - 1) * q / 100`` of the sorted values, interpolated linearly between neighbours
+    (numpy's default). ``q`` is taken to 1/10000 of a percentage point.
+
+    Args:
+        values: at least one number.
+        q: the percentile, from 0 (the smallest value) to 100 (the largest).
+
+    Returns:
+        The percentile; the value itself when there is only one.
+
     Raises:
-        ValueError: if ``values`` is empty.
+        ValueError: if ``values`` is empty or ``q`` is outside 0-100.
     """
-    ordered = sorted(values)
-    if not ordered:
+    if not values:
         raise ValueError("no values")
-    rank = (len(ordered) - 1) * q / 100.0
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    if not 0 <= q <= 100:
+        raise ValueError(f"a percentile is between 0 and 100, not {q}")
+    share = Fraction(q).limit_denominator(10_000) / 100
+    if share == 0:
+        return min(values)
+    if share == 1 or len(values) == 1:
+        return max(values)
+    cuts = statistics.quantiles(values, n=share.denominator, method="inclusive")
+    return cuts[share.numerator - 1]

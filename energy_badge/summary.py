@@ -10,17 +10,16 @@ cannot inject HTML or Markdown into a job summary. Nothing here prints or touche
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from energy_badge.render import (
-    BADGE_LABEL,
-    SHIELDS_COLORS,
-    UNRATED_SHIELDS_COLOR,
-    badge_message,
-    format_value,
-    stars_text,
-)
+from energy_badge.render import BADGE_LABEL, SHIELDS_COLORS, UNRATED_SHIELDS_COLOR, badge_message
+from energy_badge.text import ENERGY_UNIT, format_value, stars_text
+
+if TYPE_CHECKING:
+    from energy_badge.compare import Comparison
+    from energy_badge.rating import Rating
+    from energy_badge.result import EnergyResult
 
 __all__ = ["SHIELDS_BADGE_URL", "badge_image_url", "comparison_markdown", "md", "result_markdown"]
 
@@ -29,7 +28,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 _VERDICT_MARK = {"regressed": "❌", "worse": "⚠️", "improved": "✅", "unchanged": "➖"}
 
 
-def md(text: Any) -> str:
+def md(text: object) -> str:
     """Escape text for one Markdown table cell: specials backslash-escaped, line breaks as spaces."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
@@ -39,7 +38,7 @@ def _shields_part(text: str) -> str:
     return quote(text.replace("-", "--").replace("_", "__"), safe="")
 
 
-def badge_image_url(rating: Any) -> str:
+def badge_image_url(rating: Rating) -> str:
     """A shields.io static badge showing the same text and colour as our badge."""
     color = SHIELDS_COLORS[rating.stars] if rating.stars else UNRATED_SHIELDS_COLOR
     return (
@@ -54,38 +53,41 @@ def _table(rows: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def result_markdown(result: Any, rating: Any = None) -> str:
+def result_markdown(result: EnergyResult, rating: Rating | None = None) -> str:
     """A result as Markdown: heading, badge (when ``rating`` is given) and a table of the figures.
 
     Args:
-        result: an :class:`~energy_badge.result.EnergyResult`.
-        rating: its :class:`~energy_badge.rating.Rating`, or None to leave the stars out.
+        result: the result.
+        rating: its rating, or None to leave the stars out.
 
     Returns:
         Markdown text ending in a newline.
     """
-    data = result.data
     lines = [f"### AI energy: {md(result.model_id)} · {md(result.task)}", ""]
     if rating is not None:
         from energy_badge.publish import badge_alt_text
 
-        lines += [f"![{md(badge_alt_text(result, rating))}]({badge_image_url(rating)})", ""]
+        lines += [f"![{md(badge_alt_text(rating))}]({badge_image_url(rating)})", ""]
     rows: list[tuple[str, str]] = []
-    gpu = data["energy"]["gpu"]
+    energy = result.energy
+    gpu = energy.gpu
     if gpu is not None:
         interval = (
-            f" (95 % CI {format_value(gpu['ci95_low'])} to {format_value(gpu['ci95_high'])}, n = {gpu['n']})"
-            if gpu["ci95_low"] is not None
-            else f" (n = {gpu['n']}, no interval)"
+            f" (95 % CI {format_value(gpu.ci95_low)} to {format_value(gpu.ci95_high)}, n = {gpu.n})"
+            if gpu.ci95_low is not None
+            else f" (n = {gpu.n}, no interval)"
         )
-        rows.append(("GPU energy", f"**{format_value(gpu['mean'])} Wh per 1000 queries**{interval}"))
+        rows.append(("GPU energy", f"**{format_value(gpu.mean)} {ENERGY_UNIT}**{interval}"))
     else:
         rows.append(("GPU energy", "not measured (performance only)"))
-    for key, label in (("prefill_gpu", "prefill"), ("decode_gpu", "decode"), ("cpu", "CPU energy"),
-                       ("dram", "DRAM energy")):  # fmt: skip
-        stats = data["energy"].get(key)
+    for stats, label in (
+        (energy.prefill_gpu, "prefill"),
+        (energy.decode_gpu, "decode"),
+        (energy.cpu, "CPU energy"),
+        (energy.dram, "DRAM energy"),
+    ):
         if stats is not None:
-            rows.append((label, f"{format_value(stats['mean'])} Wh per 1000 queries"))
+            rows.append((label, f"{format_value(stats.mean)} {ENERGY_UNIT}"))
     if rating is not None:
         if rating.stars is not None:
             stars = stars_text(rating.stars)
@@ -96,44 +98,46 @@ def result_markdown(result: Any, rating: Any = None) -> str:
         if rating.table_status == "provisional":
             table += ", provisional"
         rows.append(("rating", f"{rated}; {table}"))
-    perf = data["performance"]
-    throughput = f"{perf['queries_per_s']:.2f} queries/s"
-    if perf.get("tokens_per_s"):
-        throughput += f", {perf['tokens_per_s']:.1f} generated tokens/s"
+    perf = result.performance
+    throughput = f"{perf.queries_per_s:.2f} queries/s"
+    if perf.tokens_per_s:
+        throughput += f", {perf.tokens_per_s:.1f} generated tokens/s"
     rows.append(("throughput", throughput))
-    lat = perf["latency_ms"]
-    latency = f"p50 {lat['p50']:.2f} ms · p95 {lat['p95']:.2f} ms · p99 {lat['p99']:.2f} ms"
-    rows.append((f"latency per {md(lat['per'])}", latency))
-    hw = data["hardware"]
-    hardware = ", ".join(g["name"] for g in hw["gpus"]) or f"{hw['device']} ({hw['cpu']['model']})"
-    if hw.get("hardware_class"):
-        hardware += f" (class {hw['hardware_class']})"
+    lat = perf.latency_ms
+    latency = f"p50 {lat.p50:.2f} ms · p95 {lat.p95:.2f} ms · p99 {lat.p99:.2f} ms"
+    rows.append((f"latency per {md(lat.per)}", latency))
+    hw = result.hardware
+    hardware = ", ".join(g.name for g in hw.gpus) or f"{hw.device} ({hw.cpu.model})"
+    if hw.hardware_class:
+        hardware += f" (class {hw.hardware_class})"
     rows.append(("hardware", md(hardware)))
-    workload = data["workload"]
+    workload = result.workload
     rows.append(
         (
             "workload",
-            f"{md(workload['name'].rsplit('/', 1)[-1])}@{md(workload['version'])}, {workload['queries']} "
-            f"queries, batch size {workload['batch_size']}",
+            f"{md(workload.name.rsplit('/', 1)[-1])}@{md(workload.version)}, {workload.queries} "
+            f"queries, batch size {workload.batch_size}",
         )
     )
-    model = data["model"]
-    described = f"{md(model['architecture'])}, {model['parameters']:,} parameters, {md(model['dtype'])}"
-    if model.get("revision"):
-        described += f", revision {md(model['revision'][:12])}"
+    model = result.model
+    described = f"{md(model.architecture)}, {model.parameters:,} parameters, {md(model.dtype)}"
+    if model.revision:
+        described += f", revision {md(model.revision[:12])}"
     rows.append(("model", described))
-    reps = data["measurement"]["repetitions"]
-    stopped = data["measurement"]["stopped_because"].replace("_", " ")
-    rows.append(("repetitions", f"{len(reps)} ({md(stopped)})"))
+    measurement = result.measurement
+    stopped = measurement.stopped_because.replace("_", " ")
+    rows.append(("repetitions", f"{len(measurement.repetitions)} ({md(stopped)})"))
     rows.append(
-        ("canonical", "yes" if data["canonical"] else "no: " + md("; ".join(data["non_canonical_reasons"])))
+        ("canonical", "yes" if result.canonical else "no: " + md("; ".join(result.non_canonical_reasons)))
     )
-    rows.append(("measured", f"{md(data['created_at'])} with energy-badge {md(result.tool_version)}"))
+    rows.append(("measured", f"{md(result.created_at)} with energy-badge {md(result.tool_version)}"))
     lines += _table(rows)
     return "\n".join(lines) + "\n"
 
 
-def comparison_markdown(comparison: Any, *, base_name: str | None = None, new_name: str | None = None) -> str:
+def comparison_markdown(
+    comparison: Comparison, *, base_name: str | None = None, new_name: str | None = None
+) -> str:
     """A :class:`~energy_badge.compare.Comparison` as Markdown: verdict heading, table, rule, notes.
 
     Args:
@@ -144,7 +148,8 @@ def comparison_markdown(comparison: Any, *, base_name: str | None = None, new_na
     Returns:
         Markdown text ending in a newline.
     """
-    from energy_badge.compare import pct, rule_text, side_text
+    from energy_badge.compare import rule_text, side_text
+    from energy_badge.text import pct
 
     what = "GPU energy" if comparison.metric == "energy" else "Throughput"
     mark = _VERDICT_MARK.get(comparison.verdict, "")

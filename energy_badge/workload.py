@@ -65,7 +65,7 @@ class GenerationSettings:
     do_sample: bool = False
     num_beams: int = 1
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The JSON form used in manifests and result files.
 
         Returns:
@@ -150,8 +150,8 @@ class Workload:
             "queries"
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON summary written into result files (no queries).
+    def to_dict(self) -> dict[str, object]:
+        """The JSON summary `energy-badge tasks --json` prints (no queries).
 
         Returns:
             ``{"name", "version", "task", "sha256", "queries", "batch_size", "generation",
@@ -205,7 +205,7 @@ class Workload:
         )
 
 
-def canonical_jsonl(queries: Iterable[Mapping[str, Any]]) -> bytes:
+def canonical_jsonl(queries: Iterable[Mapping[str, object]]) -> bytes:
     """Serialize queries to canonical JSONL bytes (the bytes the sha256 is taken over).
 
     Args:
@@ -223,7 +223,7 @@ def canonical_jsonl(queries: Iterable[Mapping[str, Any]]) -> bytes:
     )
 
 
-def sha256_of(queries: Iterable[Mapping[str, Any]]) -> str:
+def sha256_of(queries: Iterable[Mapping[str, object]]) -> str:
     """The workload hash of some queries: sha256 of their canonical JSONL bytes.
 
     Args:
@@ -311,6 +311,70 @@ def _resolve_version(root: str, version: str | None) -> str:
     for folder in folders:
         known.append(f"{folder} ({_manifest(root, folder).get('version')})")
     raise UsageError(f"unknown workload version {version!r}; available: {', '.join(known)}")
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """What a canonical workload is, from its manifest alone (no query is read).
+
+    Attributes:
+        task, name, version: which workload.
+        sha256: sha256 of its exact inputs.
+        queries: its number of queries.
+        batch_size: its batch size.
+        generation: its decoding settings (generation tasks), else None.
+        default_dtype: the dtype its canonical runs use.
+    """
+
+    task: str
+    name: str
+    version: str
+    sha256: str
+    queries: int
+    batch_size: int
+    generation: GenerationSettings | None
+    default_dtype: str
+
+
+def canonical_spec(task: str, version: str | None = None) -> WorkloadSpec:
+    """The canonical workload of a task and version as its manifest pins it (cheap: no query is read).
+
+    Args:
+        task: one of :data:`TASKS`.
+        version: as for :func:`load_workload`; the newest when None.
+
+    Returns:
+        The :class:`WorkloadSpec`.
+
+    Raises:
+        UsageError: the task or version is unknown.
+        InvalidFileError: the manifest is missing or malformed.
+    """
+    if task not in TASKS:
+        raise UsageError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")
+    root = str(_data_root())
+    return _spec(root, _resolve_version(root, version), task)
+
+
+@functools.cache
+def _spec(root: str, folder: str, task: str) -> WorkloadSpec:
+    entry = _manifest(root, folder)["tasks"].get(task)
+    if not isinstance(entry, dict):
+        raise InvalidFileError(f"workload manifest {folder} has no entry for {task}")
+    try:
+        generation = entry.get("generation")
+        return WorkloadSpec(
+            task=task,
+            name=str(entry["name"]),
+            version=str(entry["version"]),
+            sha256=str(entry["sha256"]),
+            queries=int(entry["queries"]),
+            batch_size=int(entry["batch_size"]),
+            generation=GenerationSettings.from_dict(generation) if generation is not None else None,
+            default_dtype=str(entry["default_dtype"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidFileError(f"workload manifest {folder}: bad entry for {task}: {exc}") from exc
 
 
 def load_workload(task: str, version: str | None = None) -> Workload:

@@ -7,15 +7,21 @@ are reset for the test and restored after it. Everything above ``pynvml`` -- ``Z
 Zeus's ``NVIDIAGPUs``, the meter's loop -- runs for real.
 
 Each GPU's energy counter (``nvmlDeviceGetTotalEnergyConsumption``, mJ since "driver load") is
-the integral of a power trace you script as watts against real monotonic time since the fake
-was installed, so windows of a few tenths of a second give exact, predictable energies.
+the integral of a power trace you script as watts against the time of a clock since the fake was
+installed. Tests pass the clock they also give the meter (``tests/fake_clock.py``, which moves
+only when something sleeps): simulated seconds then cost no real time, and every window's energy
+is exact. Without a clock the fake integrates over real monotonic time (the GPU campaign's
+subprocesses, which run real models, use that).
 
 Typical use::
 
+    from fake_clock import FakeClock
     from fake_nvml import FakeGPU, install_fake_nvml
 
     def test_something(monkeypatch):
-        fake = install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=lambda t: 300.0)])
+        clock = FakeClock()
+        fake = install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=lambda t: 300.0)], clock=clock)
+        meter = EnergyMeter(config, clock=clock)   # a pass "runs" with clock.sleep(seconds)
         ...
         fake.add_process(0, pid=4242)           # another process appears on GPU 0
         fake.fail("nvmlDeviceGetTotalEnergyConsumption", pynvml.NVML_ERROR_GPU_IS_LOST)
@@ -71,8 +77,8 @@ class FakeGPU:
 
     Attributes:
         name: what ``nvmlDeviceGetName`` returns.
-        power_trace: watts, constant or a function of seconds since the fake was installed;
-            drives both the energy counter and ``nvmlDeviceGetPowerUsage``.
+        power_trace: watts, constant or a function of seconds since the fake was installed (on
+            the fake's clock); drives both the energy counter and ``nvmlDeviceGetPowerUsage``.
         architecture: ``pynvml.NVML_DEVICE_ARCH_*``; below Volta there is no energy counter.
         energy_counter: False makes the counter raise ``NOT_SUPPORTED`` even on Volta or newer
             (as on some vGPUs).
@@ -132,6 +138,8 @@ class FakeNVML:
         cuda_driver_version: ``nvmlSystemGetCudaDriverVersion`` (12040 means 12.4).
         calls: how often each simulated function was called.
         init_count: NVML's init reference count (calls other than init fail when it is 0).
+        clock: seconds on a monotonic clock, the time base of the power traces (``time.monotonic``
+            unless given, e.g. a ``FakeClock``).
     """
 
     def __init__(
@@ -141,6 +149,7 @@ class FakeNVML:
         init_error: int | None = None,
         driver_version: str = "550.54.15",
         cuda_driver_version: int = 12040,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.gpus = gpus
         self.init_error = init_error
@@ -150,7 +159,8 @@ class FakeNVML:
         self.init_count = 0
         self._failures: dict[str, tuple[int, int]] = {}
         self._lock = threading.RLock()
-        self._t0 = time.monotonic()
+        self.clock: Callable[[], float] = clock or time.monotonic
+        self._t0 = self.clock()
         for index, gpu in enumerate(gpus):
             if gpu.uuid is None:
                 gpu.uuid = f"GPU-fa4e0000-0000-4000-8000-{index:012d}"
@@ -159,8 +169,8 @@ class FakeNVML:
 
     # Control ---------------------------------------------------------------------------------
     def now(self) -> float:
-        """Seconds since the fake was installed (the ``t`` of power traces)."""
-        return time.monotonic() - self._t0
+        """Seconds since the fake was installed, on its clock (the ``t`` of power traces)."""
+        return self.clock() - self._t0
 
     def energy_j(self, index: int) -> float:
         """The exact (unquantised) counter of GPU ``index`` now, in joules."""
@@ -437,6 +447,7 @@ def install_fake_nvml(
     driver_version: str = "550.54.15",
     cuda_driver_version: int = 12040,
     rapl_dir: str | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> FakeNVML:
     """Install a simulated NVML for one test (undone by ``monkeypatch`` after it).
 
@@ -449,6 +460,9 @@ def install_fake_nvml(
         driver_version: what ``nvmlSystemGetDriverVersion`` returns.
         cuda_driver_version: what ``nvmlSystemGetCudaDriverVersion`` returns (12040 = 12.4).
         rapl_dir: a RAPL sysfs tree for Zeus to read (see :func:`install_fake_rapl`); None: no RAPL.
+        clock: the time base of the power traces: pass the ``FakeClock`` the meter gets, so a
+            simulated pass (``clock.sleep``) draws power for exactly its simulated seconds; None:
+            real monotonic time.
 
     Returns:
         The :class:`FakeNVML`, to script power, processes and failures during the test.
@@ -458,6 +472,7 @@ def install_fake_nvml(
         init_error=init_error,
         driver_version=driver_version,
         cuda_driver_version=cuda_driver_version,
+        clock=clock,
     )
     global _installed_in_this_test
     _installed_in_this_test = True

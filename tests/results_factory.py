@@ -14,11 +14,14 @@ here can never pass for a measurement.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from energy_badge.result import EnergyResult
+from energy_badge.policy import canonical_reasons
+from energy_badge.result import EnergyResult, decode_result
+from energy_badge.result.fields import result_from_json
 from energy_badge.stats import summarize
 from energy_badge.workload import load_workload
 
@@ -51,8 +54,10 @@ def make_result(
     task: str = "text-classification",
     source: str = "hub",
     samples: Sequence[float] = (0.412, 0.418, 0.421, 0.415, 0.424),
-    canonical: bool = True,
-    non_canonical_reasons: Sequence[str] = (),
+    canonical: bool | None = None,
+    queries: int | None = None,
+    batch_size: int = 1,
+    energy: bool = True,
     random_weights: bool | None = False,
     parameters: int = 4_386_178,
     architecture: str | None = None,
@@ -66,16 +71,22 @@ def make_result(
     tool_version: str = "0.1.0",
     note: str | None = SYNTHETIC_NOTE,
 ) -> dict[str, Any]:
-    """Return a schema-valid result dict (validated with :meth:`EnergyResult.from_dict`).
+    """Return a schema-valid result dict (checked with :func:`energy_badge.result.decode_result`).
+
+    The ``canonical`` flag and ``non_canonical_reasons`` are what the policy derives from the
+    content (:func:`energy_badge.policy.canonical_reasons`), as ``measure`` writes them.
 
     Args:
         model_id: the model (a Hub repo id when ``source`` is ``"hub"``).
         task: the task; the shipped canonical workload of that task is named in ``workload``.
         source: ``"hub"`` (a revision sha is recorded) or ``"local"`` (a content sha256 is).
         samples: GPU energy of each repetition, Wh per 1000 queries (at least one).
-        canonical, non_canonical_reasons: the canonical flag and why not (a reason is required
-            when ``canonical`` is False; one is made up when none is given).
-        random_weights: the ``model.random_weights`` flag.
+        canonical: None: whatever the content is; False: a non-canonical result (when nothing
+            else makes it so, a ``--queries 100`` subset); True: the content must be canonical.
+        queries: run only the first N queries of the workload (a non-canonical subset).
+        batch_size: the workload's batch size (anything but 1 is non-canonical).
+        energy: False for a performance-only run (``--no-energy``): no GPU energy, meter ``none``.
+        random_weights: the ``model.random_weights`` flag (True is non-canonical).
         parameters: the model's parameter count.
         architecture: the class that ran (default: a typical one for the task).
         dtype: the weights' dtype (default: the workload's default dtype).
@@ -93,13 +104,20 @@ def make_result(
     if not samples:
         raise ValueError("at least one sample is needed")
     workload = load_workload(task)
+    plain = (
+        queries is None
+        and batch_size == 1
+        and energy
+        and not random_weights
+        and dtype in (None, workload.default_dtype)
+    )
+    if canonical is False and plain:
+        queries = 100
+    if queries is not None:
+        workload = workload.subset(queries)
     summary = workload.to_dict()
+    summary["batch_size"] = batch_size
     queries = summary["queries"]
-    reasons = list(non_canonical_reasons)
-    if not canonical and not reasons:
-        reasons = ["--queries 100: a subset of the 1000 canonical queries"]
-    if canonical and reasons:
-        raise ValueError("a canonical result has no non-canonical reasons")
     generation = task in ("text-generation", "summarization")
     new_tokens = (summary["generation"] or {}).get("max_new_tokens", 0) if generation else 0
 
@@ -162,8 +180,8 @@ def make_result(
         "schema_version": "1.0",
         "tool": {"name": "energy-badge", "version": tool_version},
         "created_at": created_at,
-        "canonical": canonical,
-        "non_canonical_reasons": reasons,
+        "canonical": True,
+        "non_canonical_reasons": [],
         "model": model,
         "task": task,
         "workload": {
@@ -223,17 +241,61 @@ def make_result(
             "prefill_latency_ms": None,
         },
     }
-    EnergyResult.from_dict(data, source="results_factory")
+    if not energy:
+        measurement = data["measurement"]
+        measurement.update(meter="none", energy_source=None, idle=None, stopped_because="performance_only")
+        for rep in measurement["repetitions"]:
+            rep["gpu_energy_j"] = None
+        data["energy"]["gpu"] = None
+    reasons = canonical_reasons(result_from_json(data))
+    if canonical and reasons:
+        raise ValueError(f"asked for a canonical result, but: {'; '.join(reasons)}")
+    data["canonical"], data["non_canonical_reasons"] = not reasons, reasons
+    decode_result(data, source="results_factory")
     return data
+
+
+def make_energy_result(**kwargs: Any) -> EnergyResult:
+    """:func:`make_result` as a typed :class:`~energy_badge.result.EnergyResult`."""
+    return decode_result(make_result(**kwargs), source="results_factory")
 
 
 def write_result_file(path: Any, **kwargs: Any) -> Any:
     """Write :func:`make_result` (``kwargs`` passed on) as a result file; returns ``path``."""
     from pathlib import Path
 
-    data = make_result(**kwargs)
-    Path(path).write_text(EnergyResult(data).to_json(), encoding="utf-8")
+    Path(path).write_text(make_energy_result(**kwargs).to_json(), encoding="utf-8")
     return path
+
+
+# Two-sided 95 % quantiles of Student's t, t_{0.975, df} for df = 1..9 (scipy.stats.t.ppf(0.975, df),
+# to 9 digits): a reference independent of energy_badge.stats, whose table has 3 decimals.
+_T975_REFERENCE = (12.706204736, 4.30265273, 3.182446305, 2.776445105, 2.570581836, 2.446911851,
+                   2.364624252, 2.306004135, 2.262157163)  # fmt: skip
+
+
+def samples_for(mean: float, half_width: float, n: int = 3) -> tuple[float, ...]:
+    """``n`` repetitions whose mean is ``mean`` and whose Student's t 95 % interval has half-width
+    ``half_width`` (to within the rounding of the library's 3-decimal t table, about 1e-4 relative).
+
+    The samples are evenly spaced and symmetric about ``mean``: with offsets ``o_i`` of sample
+    standard deviation ``s``, scaling them by ``d`` gives a standard deviation ``d * s``, and the
+    interval's half-width is ``t_{0.975, n-1} * d * s / sqrt(n)``; ``d`` solves that for ``half_width``.
+
+    Args:
+        mean: the mean, Wh per 1000 queries.
+        half_width: the 95 % interval's half-width (0 for ``n`` equal samples).
+        n: repetitions, 2 to 10.
+
+    Returns:
+        The samples, for :func:`make_result`'s ``samples``.
+    """
+    if not 2 <= n <= len(_T975_REFERENCE) + 1:
+        raise ValueError(f"samples_for needs 2 to {len(_T975_REFERENCE) + 1} samples, not {n}")
+    offsets = [i - (n - 1) / 2 for i in range(n)]
+    spread = math.sqrt(sum(o * o for o in offsets) / (n - 1))
+    scale = half_width * math.sqrt(n) / _T975_REFERENCE[n - 2] / spread
+    return tuple(mean + scale * o for o in offsets)
 
 
 EXAMPLE_NOTE = (

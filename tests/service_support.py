@@ -11,7 +11,7 @@ from results_factory import make_result
 
 from energy_badge.bulk.state import StateStore, utc_now
 from energy_badge.rating import rate
-from energy_badge.result import EnergyResult
+from energy_badge.result import decode_result
 from energy_badge.service.worker import queue_key
 
 WEBHOOKS = Path(__file__).with_name("webhooks")
@@ -40,7 +40,7 @@ def store_result(
     """Write a measured row holding a synthetic canonical result (results_factory) into the state."""
     data = make_result(model_id=model, **kwargs)
     data["model"]["revision"] = sha
-    result = EnergyResult.from_dict(data)
+    result = decode_result(data)
     rating = rate(result)
     with StateStore(state_path, exclusive=False) as state:
         state.insert_many(
@@ -48,7 +48,7 @@ def store_result(
                 {
                     "model": model,
                     "revision": sha,
-                    **queue_key(result.task, hardware),
+                    **queue_key(result.task, hardware).columns(),
                     "status": "measured",
                     "result_json": json.dumps(data),
                     "canonical": result.canonical,

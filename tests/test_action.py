@@ -38,7 +38,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from hub_server import HubServer, running_hub
-from results_factory import make_result, write_result_file
+from results_factory import make_energy_result, write_result_file
 from ruamel.yaml import YAML
 from tiny_models import build_tiny_model
 
@@ -46,7 +46,7 @@ from energy_badge import action
 from energy_badge import hub as hub_module
 from energy_badge.cli import main as cli_main
 from energy_badge.errors import HubError, NetworkError, UsageError
-from energy_badge.result import load_result, write_result
+from energy_badge.result import load_result
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION_DIR = ROOT / ".github" / "actions" / "energy-badge"
@@ -366,15 +366,13 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubServer]:
     with running_hub(monkeypatch, tmp_path) as server:
         server.add_user("alice", ALICE)
         server.create_repo(REPO, {"README.md": b"---\nlicense: mit\n---\n# Tiny\n", "config.json": b"{}"})
-        hub_module._WHOAMI_CACHE.clear()
+        hub_module.clear_account_cache()
         yield server
-    hub_module._WHOAMI_CACHE.clear()
+    hub_module.clear_account_cache()
 
 
 def result_bytes(**kwargs: Any) -> bytes:
-    from energy_badge.result import EnergyResult
-
-    return EnergyResult(make_result(model_id=REPO, **kwargs)).to_json().encode("utf-8")
+    return make_energy_result(model_id=REPO, **kwargs).to_json().encode("utf-8")
 
 
 def assert_no_secret(run: ActionRun) -> None:
@@ -528,9 +526,7 @@ def test_incomparable_baseline_fails_the_compare_step_with_4(monkeypatch, capsys
     out = parse_file_command((tmp_path / "out").read_text("utf-8"))
     assert "regressed" not in out  # unknown, not "false"
     # a --no-energy result against a baseline needs metric: throughput
-    smoke = make_result(model_id=REPO, canonical=False, non_canonical_reasons=["performance only"])
-    smoke["energy"]["gpu"] = None
-    write_result(smoke, tmp_path / "smoke.json")
+    write_result_file(tmp_path / "smoke.json", model_id=REPO, energy=False)
     monkeypatch.setenv("EB_RESULT_PATH", str(tmp_path / "smoke.json"))
     assert action.main(["compare"]) == 4
     assert "set the metric input to throughput" in capsys.readouterr().out
@@ -598,7 +594,7 @@ def test_cpu_smoke_run_measures_a_real_model_and_compares_throughput(tiny_classi
     ]
     path = Path(result.outputs["result-path"])
     assert path == workspace / "energy-results" / "model--text-classification.json" and path.is_file()
-    assert load_result(path).data["workload"]["queries"] == 8
+    assert load_result(path).workload.queries == 8
     assert result.exported == {"ENERGY_BADGE_RESULT": str(path)}
     assert result.outputs["stars"] == "" and result.outputs["wh-per-1k"] == ""  # no energy, unrated
     assert result.outputs["regressed"] == "false"

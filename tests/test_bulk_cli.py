@@ -58,9 +58,9 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_files) -> Iterator
         for name in ("tc-a", "tc-b", "tc-c"):
             server.create_repo(f"alice/{name}", tiny_files["text-classification"])
         server.create_repo("alice/gen", tiny_files["text-generation"])
-        hub_module._WHOAMI_CACHE.clear()
+        hub_module.clear_account_cache()
         yield server
-    hub_module._WHOAMI_CACHE.clear()
+    hub_module.clear_account_cache()
 
 
 def cli(*args: object) -> tuple[int, str, str]:

@@ -2,7 +2,7 @@
 
 What is simulated, and only that:
 - the Hub's HTTP side (tests/hub_server.py, a loopback server speaking the Hub's protocol; the
-  client is the real huggingface_hub, through energy_badge.hub.publish), with injected faults: 429
+  client is the real huggingface_hub, through energy_badge.hub.commit_plan), with injected faults: 429
   with RateLimit, 5xx before processing, and a commit that LANDS while the client sees a 5xx;
 - the measurement: a CPU cannot produce a canonical (publishable) result, so the measuring step is
   injected (BulkJob(measure=...)) and returns SYNTHETIC canonical results from
@@ -25,6 +25,7 @@ from results_factory import make_result
 from energy_badge import hub as hub_module
 from energy_badge.bulk.inputs import ModelRef, query_models
 from energy_badge.bulk.job import BulkConfig, BulkJob
+from energy_badge.bulk.publishing import Publishing
 from energy_badge.bulk.report import write_reports
 from energy_badge.bulk.state import StateStore
 from energy_badge.errors import GatedModelError, HubError, NetworkError, RuntimeFailure, UsageError
@@ -73,9 +74,9 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubServer]:
         server.add_user("bot", TOKEN)
         for model in MODELS:
             server.create_repo(model, {"README.md": CARD, "config.json": b'{"model_type": "bert"}'})
-        hub_module._WHOAMI_CACHE.clear()
+        hub_module.clear_account_cache()
         yield server
-    hub_module._WHOAMI_CACHE.clear()
+    hub_module.clear_account_cache()
 
 
 def make_job(state: StateStore, hub: HubServer, measure, clock: FakeClock, **config) -> BulkJob:
@@ -121,7 +122,7 @@ def test_publish_pr_flow_then_a_second_run_redoes_nothing(hub, tmp_path):
             row = [r for r in state.rows() if r.model == model][0]
             assert row.url == f"{hub.url}/{model}/discussions/{pr.num}" and row.pr_num == pr.num
             assert row.revision == hub.head(model) and row.stars == 4 and row.wh_per_1k == pytest.approx(0.8)
-            assert row.result["model"]["note"].startswith("synthetic")
+            assert row.result is not None and str(row.result.model.note).startswith("synthetic")
         assert hub.head("alice/m0") == hub.history("alice/m0")[0].sha  # main untouched: PR mode
 
         posts = hub.count("POST", COMMIT)
@@ -151,20 +152,20 @@ def test_no_duplicate_pull_requests_under_429_and_5xx(hub, tmp_path):
 
 
 def test_a_crash_between_pr_creation_and_the_state_write_opens_no_second_pr(hub, tmp_path, monkeypatch):
-    """Simulated crash: the process dies right after hub.publish opened the PR, before the state
+    """Simulated crash: the process dies right after hub.commit_plan opened the PR, before the state
     says so (the row is left `publishing`). The next run publishes again and finds that PR."""
 
     class Crash(BaseException):
         pass
 
     clock, measure = FakeClock(), Synthetic()
-    original = BulkJob._record_publish
+    original = Publishing.record
 
     def crash_once(self, done, *args):
-        monkeypatch.setattr(BulkJob, "_record_publish", original)
+        monkeypatch.setattr(Publishing, "record", original)
         raise Crash
 
-    monkeypatch.setattr(BulkJob, "_record_publish", crash_once)
+    monkeypatch.setattr(Publishing, "record", crash_once)
     with StateStore(tmp_path / "bot.sqlite") as state:
         with pytest.raises(Crash):
             make_job(state, hub, measure, clock).execute(refs("alice/m0"))
@@ -201,7 +202,7 @@ def test_an_exception_inside_the_executor_leaves_a_state_the_next_run_finishes(h
 def test_non_canonical_results_are_measured_not_published(hub, tmp_path):
     clock = FakeClock()
     reason = "--queries 100: a subset of the 1000 canonical queries"
-    measure = Synthetic(alice__m0=[{"canonical": False, "non_canonical_reasons": [reason]}])
+    measure = Synthetic(alice__m0=[{"queries": 100}])  # a subset of the workload: not canonical
     with StateStore(tmp_path / "bot.sqlite") as state:
         _, summary = make_job(state, hub, measure, clock).execute(refs("alice/m0", "alice/m1"))
         assert summary.counts == {"measured": 1, "pr_open": 1}
@@ -394,3 +395,24 @@ def test_a_row_left_measuring_by_a_killed_run_is_measured_again(hub, tmp_path):
         assert rows[first].status == "measured" and rows[first].attempts == 2
         assert rows[second].status == "failed" and "stopped while measuring" in rows[second].reason
     assert measure.calls == {"alice/m0": 1}
+
+
+def test_a_429_while_planning_holds_the_read_throttle_for_every_lookup(hub, tmp_path):
+    """Simulated: the Hub answers one revision lookup with 429 and RateLimit t=7. The lookup waits
+    as told (8 s on the fake clock), says so, and the read bucket is held, so the next lookup waits
+    for it too instead of being sent into the same limit."""
+    clock, measure = FakeClock(), Synthetic()
+    events: list[tuple[str, dict]] = []
+    limited = hub.inject(Fault.rate_limit(reset=7), method="GET", path=r"^/api/models/alice/m1$")
+    times: list[float] = []
+    hub.inject(
+        Fault.on_request(lambda _: times.append(clock.now)), method="GET", path=r"^/api/models/alice/m2$"
+    )
+    with StateStore(tmp_path / "bot.sqlite") as state:
+        job = make_job(state, hub, measure, clock, publish="none", dry_run=True, lookup_threads=1)
+        job.context._on_event = lambda kind, details: events.append((kind, details))
+        plan, _ = job.execute(refs(*MODELS))
+    assert limited.hits == 1 and plan.lookups == 3 and plan.unresolved == 0
+    assert clock.sleeps == pytest.approx([8.0, 0.4, 0.4])  # the bucket starts empty after the hold
+    assert ("wait", {"seconds": 8.0, "reason": "rate limited by the Hub (HTTP 429)"}) in events
+    assert times and times[0] >= 1008.0  # m2 was looked up only once the hold was over

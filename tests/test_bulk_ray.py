@@ -95,9 +95,9 @@ def test_ray_measures_on_workers_and_the_driver_records(ray_instance, hub, tmp_p
     for name in ("tc-a", "tc-b", "tc-c"):
         row = rows[f"alice/{name}"]
         result = row.result
-        assert result["model"]["revision"] == row.revision == hub.head(f"alice/{name}")
-        assert result["canonical"] is False and result["measurement"]["meter"] == "none"
-        assert result["workload"]["queries"] == 5 and row.reason.startswith("not published: ")
+        assert result is not None and result.model_revision == row.revision == hub.head(f"alice/{name}")
+        assert result.canonical is False and result.measurement.meter == "none"
+        assert result.workload.queries == 5 and row.reason.startswith("not published: ")
     gen = rows["alice/gen"]
     assert gen.status == "failed" and gen.permanent and gen.reason_code == "wrong-task" and gen.attempts == 1
     measuring = [d["model"] for k, d in events if k == "measuring"]

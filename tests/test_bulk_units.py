@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fake_clock import FakeClock
-from results_factory import make_result
+from results_factory import make_energy_result
 
 from energy_badge.bulk.inputs import parse_model_lines, read_model_file, read_skip_file
 from energy_badge.bulk.job import BulkConfig, card_opt_out
@@ -23,7 +23,6 @@ from energy_badge.card import read_front_matter
 from energy_badge.errors import InvalidFileError, UsageError
 from energy_badge.publish import AUTOMATED_COMMIT_TITLE, COMMIT_TITLE, commit_description, publish_plan
 from energy_badge.rating import rate
-from energy_badge.result import EnergyResult
 
 # ------------------------------------------------------------------------------------------------
 # Inputs
@@ -207,7 +206,7 @@ def test_opt_out_keys_in_the_card_front_matter():
 
 
 def test_automated_title_and_description_say_so_and_how_to_opt_out():
-    result = EnergyResult(make_result(model_id="alice/tiny-classifier"))
+    result = make_energy_result(model_id="alice/tiny-classifier")
     rating = rate(result)
     plain = publish_plan(result, rating)
     bot = publish_plan(result, rating, create_pr=True, automated=True)
@@ -283,3 +282,52 @@ def test_report_of_an_empty_state(tmp_path):
     page = html_path.read_text(encoding="utf-8")
     assert "Nothing measured yet" in page and "0 jobs" in page
     assert Path(tmp_path / "bulk-report.csv").read_text(encoding="utf-8").count("\n") == 1
+
+
+def test_an_older_state_file_opens_and_gains_the_model_index(tmp_path):
+    """A state written before the model index existed (bulk only, never served) keeps its rows."""
+    path = tmp_path / "old.sqlite"
+    with StateStore(path) as state:
+        state.insert_many([_row("a/x")])
+        state.conn.execute("DROP INDEX service_jobs_by_model")
+    conn = sqlite3.connect(path)
+    assert "service_jobs_by_model" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    with StateStore(path, exclusive=False) as state:
+        names = {r[0] for r in state.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "service_jobs_by_model" in names and [r.model for r in state.rows()] == ["a/x"]
+
+
+def test_the_queue_api_the_service_uses(tmp_path):
+    from energy_badge.bulk.state import JobKey
+
+    key = JobKey("text-classification", "1.0.0", "H100")
+    sha1, sha2 = "1" * 40, "2" * 40
+    with StateStore(tmp_path / "s.sqlite") as state:
+        first = state.enqueue("a/x", sha1, key, source="webhook")
+        assert (
+            first.status == "queued"
+            and state.enqueue("a/x", sha1, key, source="webhook").status == "duplicate"
+        )
+        second = state.enqueue("a/x", sha2, key, source="webhook")
+        assert second.status == "queued"
+        assert (
+            state.get(first.row_id).status == "skipped"
+            and state.get(first.row_id).reason_code == "superseded"
+        )
+        assert state.latest_result("a/x", canonical=False) is None
+        state.update(second.row_id, status="published", result_json="{}", canonical=True, wh_per_1k=1.5,
+                     commit_sha="3" * 40, finished_at="2026-01-01T00:00:00Z")  # fmt: skip
+        own = state.enqueue("a/x", "3" * 40, key, source="webhook")
+        assert (own.status, own.row_id) == ("ignored", second.row_id)
+        found = state.latest_result("a/x", canonical=True)
+        assert found is not None and found.id == second.row_id and found.canonical is True
+        assert [r.id for r in state.latest_canonical_results()] == [second.row_id]
+        assert state.result_text(second.row_id) == "{}" and state.result_text(first.row_id) is None
+
+
+def test_the_service_has_no_sql_of_its_own():
+    service = Path(__file__).resolve().parents[1] / "energy_badge" / "service"
+    for path in service.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not any(word in text for word in ("SELECT ", "INSERT ", "UPDATE ", ".conn", "execute(")), path

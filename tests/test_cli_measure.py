@@ -38,6 +38,12 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+def saved(path: Path) -> dict:
+    """A result file as written: checked by the codec (load_result), then read as plain JSON."""
+    load_result(path)
+    return json.loads(Path(path).read_text("utf-8"))
+
+
 def run_cli(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
@@ -63,7 +69,7 @@ def test_clean_energy_run_on_simulated_gpu(tiny, tmp_path, monkeypatch):
     )
     assert code == 0, stderr
     result = load_result(out)
-    data = result.data
+    data = saved(out)
     assert data["workload"]["queries"] == 1000
     assert data["workload"]["sha256"] == load_workload("text-classification").sha256
     assert data["non_canonical_reasons"] == [RAN_ON_CPU]
@@ -111,7 +117,7 @@ def test_text_generation_reports_prefill_and_decode(tiny, tmp_path, monkeypatch)
         *FAST,
     )
     assert code == 0, stderr
-    data = load_result(out).data
+    data = saved(out)
     assert data["measurement"]["warmup_queries"] == 1  # a zero-second warm-up runs one query
     energy = data["energy"]
     assert energy["decode_gpu"]["mean"] == pytest.approx(
@@ -212,7 +218,7 @@ def test_other_process_on_gpu_is_refused_unless_allowed(tiny, tmp_path, monkeypa
 
     code, _, stderr = run_cli(*args, "--allow-shared-gpu")
     assert code == 0, stderr
-    data = load_result(out).data
+    data = saved(out)
     assert data["measurement"]["isolation"]["allow_shared_gpu"] is True
     assert data["measurement"]["isolation"]["other_processes"][0]["pid"] == 4242
     assert any("other processes" in r for r in data["non_canonical_reasons"])
@@ -265,7 +271,7 @@ def test_no_energy_smoke_run_on_cpu(tiny, tmp_path):
     )
     assert code == 0, stderr
     data = json.loads(stdout)
-    assert data == load_result(out).data
+    assert data == saved(out)
     assert data["energy"]["gpu"] is None and data["canonical"] is False
     assert data["measurement"]["meter"] == "none"
     assert data["workload"]["queries"] == 30
@@ -434,7 +440,7 @@ def test_measure_from_the_loopback_hub_records_the_revision(tiny, tmp_path):
             timeout=300,
         )
         assert proc.returncode == 0, proc.stderr
-        model = load_result(out).data["model"]
+        model = saved(out)["model"]
         assert model["source"] == "hub" and model["revision"] == sha and model["id"] == "alice/tiny-tc"
 
         proc = subprocess.run(
@@ -498,4 +504,4 @@ def test_random_weights_measure_the_architecture_only(tiny, tmp_path):
         str(out),
     )
     assert code == 0, stderr
-    assert load_result(out).data["model"]["random_weights"] is True
+    assert saved(out)["model"]["random_weights"] is True

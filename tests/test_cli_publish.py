@@ -15,6 +15,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,9 +72,9 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubServer]:
         server.add_user("rita", READ_ONLY, role="read")
         server.create_repo(REPO, {"README.md": CARD, "config.json": b"{}"})
         monkeypatch.setenv("HF_TOKEN", ALICE)
-        hub_module._WHOAMI_CACHE.clear()
+        hub_module.clear_account_cache()
         yield server
-    hub_module._WHOAMI_CACHE.clear()
+    hub_module.clear_account_cache()
 
 
 @pytest.fixture
@@ -225,8 +226,7 @@ def test_unrated_result_is_published_with_the_reason(hub, tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
-        ({"canonical": False, "non_canonical_reasons": ["--batch-size 8 instead of the canonical 1"]},
-         ["not canonical", "--batch-size 8 instead of the canonical 1"]),
+        ({"batch_size": 8}, ["not canonical", "--batch-size 8 instead of the canonical 1"]),
         ({"random_weights": True}, ["random weights", "real model"]),
     ],
 )  # fmt: skip
@@ -282,7 +282,7 @@ def test_no_token_exits_4(hub, result_file, monkeypatch):
 
 def test_hub_down_exits_5(hub, result_file, monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(hub_module.time, "sleep", waits.append)  # the client's backoff, not really waited
+    monkeypatch.setattr(time, "sleep", waits.append)  # the client's backoff, not really waited
     hub.stop()
     code, _, err = cli("publish", result_file)
     assert code == EXIT_RUNTIME
@@ -362,4 +362,4 @@ def test_card_errors_write_nothing(tmp_path, result_file):
 
 def test_result_factory_is_synthetic_and_valid(result_file):
     result = load_result(result_file)
-    assert result.data["model"]["note"] == SYNTHETIC_NOTE and result.canonical
+    assert result.model.note == SYNTHETIC_NOTE and result.canonical

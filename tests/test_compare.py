@@ -23,14 +23,14 @@ from energy_badge.cli import main
 from energy_badge.compare import Comparison, compare_results, parse_max_regression, pct, verdict_for
 from energy_badge.errors import InputError, UsageError
 from energy_badge.rating import rate
-from energy_badge.result import EnergyResult, write_result
+from energy_badge.result import EnergyResult, decode_result, encode_result, write_result
 from energy_badge.summary import badge_image_url, comparison_markdown, md, result_markdown
 
 TIGHT_08 = (0.79, 0.80, 0.81, 0.80, 0.80)  # mean 0.8, 95 % half-width 0.0088 (1.1 %)
 
 
 def result(**kwargs) -> EnergyResult:
-    return EnergyResult.from_dict(make_result(**kwargs))
+    return decode_result(make_result(**kwargs))
 
 
 def scaled(samples, factor):
@@ -51,11 +51,11 @@ def no_energy(data: dict, queries_per_s: float | None = None, device: str = "cpu
         rep["gpu_energy_j"] = None
         if queries_per_s is not None:
             rep["seconds"] = rep["queries"] / queries_per_s
-    return EnergyResult.from_dict(data).data
+    return encode_result(decode_result(data))
 
 
 def write(tmp_path: Path, name: str, data: dict) -> Path:
-    return write_result(data, tmp_path / name)
+    return write_result(decode_result(data), tmp_path / name)
 
 
 def cli(*args: object) -> tuple[int, str, str]:
@@ -184,11 +184,13 @@ def test_different_workload_subsets_are_refused(tmp_path):
     for rep in subset["measurement"]["repetitions"]:
         rep["queries"] = 100
     with pytest.raises(InputError, match="number of queries differs"):
-        compare_results(EnergyResult.from_dict(data), EnergyResult.from_dict(subset))
+        compare_results(decode_result(data), decode_result(subset))
     other_version = copy.deepcopy(data)
     other_version["workload"]["version"] = "2.0.0"
+    other_version["canonical"] = False
+    other_version["non_canonical_reasons"] = ["workload version 2.0.0 is not one this energy-badge ships"]
     with pytest.raises(InputError, match="workload version differs"):
-        compare_results(EnergyResult.from_dict(data), EnergyResult.from_dict(other_version))
+        compare_results(decode_result(data), decode_result(other_version))
 
 
 def test_no_energy_results_need_metric_throughput(tmp_path):
@@ -252,12 +254,15 @@ def test_cli_says_when_inputs_are_not_canonical(tmp_path):
     smoke = write(
         tmp_path,
         "smoke.json",
-        make_result(samples=TIGHT_08, canonical=False, non_canonical_reasons=["--batch-size 4 instead of 1"]),
+        make_result(samples=TIGHT_08, dtype="float16"),
     )
     code, out, err = cli("compare", base, smoke, "--format", "markdown")
     assert code == 0, err
-    assert "new is not canonical (\\-\\-batch-size 4 instead of 1)" not in out  # dashes are not escaped
-    assert "- note: new is not canonical (--batch-size 4 instead of 1): compared like with like only" in out
+    assert (
+        "new is not canonical (\\-\\-dtype float16 instead of the canonical float32)" not in out
+    )  # unescaped
+    note = "new is not canonical (--dtype float16 instead of the canonical float32): compared like with like"
+    assert f"- note: {note}" in out
 
 
 def test_cli_bad_options_exit_2_and_bad_files_exit_4(tmp_path):

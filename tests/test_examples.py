@@ -32,9 +32,9 @@ def test_example_result_is_the_factory_output_and_says_it_is_synthetic():
     expected = json.dumps(example_result(), indent=2, ensure_ascii=False) + "\n"
     assert RESULT.read_text("utf-8") == expected
     result = load_result(RESULT)
-    assert result.canonical and "SYNTHETIC" in result.data["model"]["note"]
-    assert "not from a real measurement" in result.data["model"]["note"]
-    assert result.data["model"]["parameters"] == 66_955_010  # DistilBertForSequenceClassification
+    assert result.canonical and "SYNTHETIC" in str(result.model.note)
+    assert "not from a real measurement" in str(result.model.note)
+    assert result.model.parameters == 66_955_010  # DistilBertForSequenceClassification
 
 
 @pytest.mark.parametrize(

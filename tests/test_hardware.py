@@ -1,7 +1,11 @@
-"""NVML probes, hardware classes and the doctor report, with NVML simulated at the ``pynvml`` boundary."""
+"""NVML probes, hardware classes and the doctor report, with NVML simulated at the ``pynvml`` boundary.
+
+Nothing here sleeps or depends on time: the probes read the simulated NVML's static answers.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -10,19 +14,27 @@ import pynvml
 import pytest
 from fake_nvml import FakeGPU, FakeProcess, install_fake_nvml, install_fake_rapl
 
-from energy_badge import hardware
+from energy_badge import hardware, nvml
+from energy_badge.doctor import (
+    DoctorGPU,
+    NVMLStatus,
+    RAPLStatus,
+    TokenStatus,
+    doctor_report,
+    rapl_available,
+    rapl_status,
+)
 from energy_badge.errors import MeterError, UsageError
 from energy_badge.hardware import (
     GPUInfo,
+    GPUProcess,
     GPUState,
     HardwareInfo,
     cpu_info,
-    doctor_report,
     gpu_state,
     hardware_class,
     other_gpu_processes,
     probe_hardware,
-    rapl_available,
 )
 
 
@@ -81,7 +93,8 @@ def test_probe_hardware_with_fake_nvml(monkeypatch):
     assert info.driver_version == "535.104.05" and info.cuda_driver_version == "12.2"
     assert info.hardware_class is None  # mixed classes
     assert probe_hardware([1]).hardware_class == "A100"
-    assert json.loads(json.dumps(info.to_dict()))["gpu_count"] == 2
+    assert info.gpu_count == 2 and info.gpu_name == "NVIDIA H100 80GB HBM3"
+    assert isinstance(info.gpus, tuple)
     with pytest.raises(UsageError, match="GPU index 2"):
         probe_hardware([2])
 
@@ -90,9 +103,9 @@ def test_probe_hardware_without_nvml_is_cpu_only(monkeypatch):
     """Simulated: nvmlInit fails with NVML_ERROR_LIBRARY_NOT_FOUND."""
     install_fake_nvml(monkeypatch, init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
     info = probe_hardware([0])
-    assert info.gpus == [] and info.driver_version is None and info.hardware_class is None
-    assert info.cpu_count >= 1
-    assert hardware.nvml_error() == "NVML did not initialise: NVML Shared Library Not Found"
+    assert info.gpus == () and info.driver_version is None and info.hardware_class is None
+    assert info.cpu_count >= 1 and info.gpu_name is None
+    assert nvml.nvml_error() == "NVML did not initialise: NVML Shared Library Not Found"
 
 
 def test_pre_volta_has_no_energy_counter(monkeypatch):
@@ -145,8 +158,8 @@ def test_other_gpu_processes_excludes_our_own(monkeypatch):
     ]
     install_fake_nvml(monkeypatch, gpus=gpus)
     assert other_gpu_processes([0, 1]) == [
-        {"pid": 10, "used_memory_mib": 512, "gpu_index": 0, "kind": "compute+graphics"},
-        {"pid": 20, "used_memory_mib": None, "gpu_index": 0, "kind": "graphics"},
+        GPUProcess(pid=10, used_memory_mib=512, gpu_index=0, kind="compute+graphics"),
+        GPUProcess(pid=20, used_memory_mib=None, gpu_index=0, kind="graphics"),
     ]
     assert other_gpu_processes([1]) == []
 
@@ -175,7 +188,7 @@ def test_cuda_visible_devices_mapping(monkeypatch):
             monkeypatch.setenv("CUDA_VISIBLE_DEVICES", env)
         pynvml.nvmlInit()
         try:
-            assert hardware.visible_nvml_indices(pynvml) == expected, env
+            assert nvml.visible_nvml_indices(pynvml) == expected, env
         finally:
             pynvml.nvmlShutdown()
     assert fake.init_count == 0
@@ -198,10 +211,10 @@ def test_rapl_status(monkeypatch, tmp_path):
     """Simulated: no RAPL (the fake points Zeus at nothing), then a readable RAPL sysfs tree."""
     install_fake_nvml(monkeypatch)
     assert rapl_available() is False
-    assert hardware.rapl_status() == {"present": False, "readable": False, "path": None}
+    assert rapl_status() == RAPLStatus(present=False, readable=False, path=None)
     install_fake_rapl(monkeypatch, tmp_path / "intel-rapl")
     assert rapl_available() is True
-    assert hardware.rapl_status()["path"] == str(tmp_path / "intel-rapl")
+    assert rapl_status() == RAPLStatus(present=True, readable=True, path=str(tmp_path / "intel-rapl"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,28 +235,24 @@ def test_doctor_can_measure(monkeypatch, torch_cuda):
     """Simulated: one H100 with its counter, torch reporting CUDA available, no Hub token."""
     install_fake_nvml(monkeypatch)
     report = doctor_report()
-    assert report["can_measure"] is True, report["reason"]
-    assert "H100" in report["reason"]
-    assert report["nvml"] == {
-        "available": True,
-        "error": None,
-        "driver_version": "550.54.15",
-        "cuda_driver_version": "12.4",
-    }
-    assert report["gpus"] == [
-        {
-            "index": 0,
-            "name": "NVIDIA H100 80GB HBM3",
-            "hardware_class": "H100",
-            "architecture": "Hopper",
-            "energy_counter": True,
-            "other_processes": [],
-        }
-    ]
-    assert report["torch"]["cuda_available"] is True and report["torch"]["version"]
-    assert report["hub_token"] == {"configured": False, "source": None}
-    assert report["rapl"]["present"] is False
-    json.dumps(report)
+    assert report.can_measure is True, report.reason
+    assert "H100" in report.reason
+    assert report.nvml == NVMLStatus(
+        available=True, error=None, driver_version="550.54.15", cuda_driver_version="12.4"
+    )
+    assert report.gpus == (
+        DoctorGPU(
+            index=0,
+            name="NVIDIA H100 80GB HBM3",
+            hardware_class="H100",
+            architecture="Hopper",
+            energy_counter=True,
+            other_processes=(),
+        ),
+    )
+    assert report.torch.cuda_available is True and report.torch.version
+    assert report.hub_token == TokenStatus(configured=False, source=None)
+    assert report.rapl.present is False
 
 
 def test_doctor_notes_other_processes(monkeypatch, torch_cuda):
@@ -251,19 +260,19 @@ def test_doctor_notes_other_processes(monkeypatch, torch_cuda):
     fake = install_fake_nvml(monkeypatch)
     fake.add_process(0, pid=4242)
     report = doctor_report()
-    assert report["gpus"][0]["other_processes"] == [4242]
-    assert "4242" in report["reason"]
+    assert report.gpus[0].other_processes == (4242,)
+    assert "4242" in report.reason
 
 
 def test_doctor_without_nvml(monkeypatch):
     """Simulated: the NVIDIA driver library is missing (nvmlInit: LIBRARY_NOT_FOUND)."""
     install_fake_nvml(monkeypatch, init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
     report = doctor_report()
-    assert report["can_measure"] is False
-    assert report["nvml"]["available"] is False
-    assert "NVML Shared Library Not Found" in report["nvml"]["error"]
-    assert "--no-energy" in report["reason"]
-    assert report["gpus"] == []
+    assert report.can_measure is False
+    assert report.nvml.available is False
+    assert "NVML Shared Library Not Found" in report.nvml.error
+    assert "--no-energy" in report.reason
+    assert report.gpus == ()
 
 
 def test_doctor_pre_volta(monkeypatch, torch_cuda):
@@ -272,9 +281,9 @@ def test_doctor_pre_volta(monkeypatch, torch_cuda):
         monkeypatch, gpus=[FakeGPU(name="Tesla P100-PCIE-16GB", architecture=pynvml.NVML_DEVICE_ARCH_PASCAL)]
     )
     report = doctor_report()
-    assert report["can_measure"] is False
-    assert report["gpus"][0]["energy_counter"] is False
-    assert "Pascal" in report["reason"] and "Volta" in report["reason"]
+    assert report.can_measure is False
+    assert report.gpus[0].energy_counter is False
+    assert "Pascal" in report.reason and "Volta" in report.reason
 
 
 def test_doctor_without_torch_cuda(monkeypatch):
@@ -284,8 +293,8 @@ def test_doctor_without_torch_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     install_fake_nvml(monkeypatch)
     report = doctor_report()
-    assert report["can_measure"] is False
-    assert "torch cannot use CUDA" in report["reason"]
+    assert report.can_measure is False
+    assert "torch cannot use CUDA" in report.reason
 
 
 def test_doctor_without_torch(monkeypatch):
@@ -293,8 +302,8 @@ def test_doctor_without_torch(monkeypatch):
     install_fake_nvml(monkeypatch)
     monkeypatch.setitem(sys.modules, "torch", None)
     report = doctor_report()
-    assert report["torch"]["version"] is None and report["torch"]["cuda_available"] is False
-    assert report["can_measure"] is False
+    assert report.torch.version is None and report.torch.cuda_available is False
+    assert report.can_measure is False
 
 
 def test_doctor_reports_token_source_but_never_the_token(monkeypatch, torch_cuda):
@@ -303,8 +312,8 @@ def test_doctor_reports_token_source_but_never_the_token(monkeypatch, torch_cuda
     monkeypatch.setenv("HF_TOKEN", secret)
     install_fake_nvml(monkeypatch)
     report = doctor_report()
-    assert report["hub_token"] == {"configured": True, "source": "HF_TOKEN env"}
-    assert secret not in json.dumps(report)
+    assert report.hub_token == TokenStatus(configured=True, source="HF_TOKEN env")
+    assert secret not in json.dumps(dataclasses.asdict(report))
     assert secret not in repr(report)
 
 
@@ -318,19 +327,13 @@ def test_doctor_reports_login_token_file(monkeypatch, tmp_path):
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(token_file))
     install_fake_nvml(monkeypatch)
     report = doctor_report()
-    assert report["hub_token"] == {"configured": True, "source": "huggingface_hub login"}
-    assert secret not in json.dumps(report)
+    assert report.hub_token == TokenStatus(configured=True, source="huggingface_hub login")
+    assert secret not in json.dumps(dataclasses.asdict(report))
 
 
 def test_own_pid_seen_from_the_host_is_not_another_process(monkeypatch, tmp_path):
     """Simulated: NVML (fake) reports this process under its host pid 90001, as it does inside a
     container; /proc/self/status is a file written by the test with that NSpid line."""
-    import os
-
-    from fake_nvml import FakeGPU, FakeProcess, install_fake_nvml
-
-    from energy_badge import hardware
-
     status = tmp_path / "status"
     status.write_text(f"Name:\tpython\nNSpid:\t90001\t{os.getpid()}\n")
     monkeypatch.setattr(hardware, "PROC_STATUS", str(status))
@@ -339,4 +342,89 @@ def test_own_pid_seen_from_the_host_is_not_another_process(monkeypatch, tmp_path
         gpus=[FakeGPU(processes=[FakeProcess(pid=90001, used_memory_mib=900), FakeProcess(pid=4242)])],
     )
     assert hardware.own_pids() == {os.getpid(), 90001}
-    assert [p["pid"] for p in hardware.other_gpu_processes([0])] == [4242]
+    assert [p.pid for p in hardware.other_gpu_processes([0])] == [4242]
+
+
+def test_doctor_json_keeps_its_format(monkeypatch, torch_cuda):
+    """Simulated: one H100 (driver 550.54.15, CUDA 12.4) with another process (pid 4242) on it, torch
+    reporting CUDA available, no RAPL, no Hub token, a CPU named "Test CPU" with 2 cores (the
+    cpuinfo reader replaced). ``energy-badge doctor --json`` prints the
+    report with the keys, order and values users had from the dict version, and exits 0."""
+    from click.testing import CliRunner
+
+    from energy_badge import doctor as doctor_module
+    from energy_badge.cli.doctor import doctor
+
+    fake = install_fake_nvml(monkeypatch)
+    fake.add_process(0, pid=4242)
+    monkeypatch.setattr(doctor_module, "cpu_info", lambda: ("Test CPU", 2))
+    result = CliRunner().invoke(doctor, ["--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    torch = torch_cuda
+    assert list(printed) == [
+        "nvml",
+        "cuda_visible_devices",
+        "gpus",
+        "rapl",
+        "cpu",
+        "torch",
+        "hub_token",
+        "gpu_index",
+        "can_measure",
+        "reason",
+    ]
+    assert printed == {
+        "nvml": {
+            "available": True,
+            "error": None,
+            "driver_version": "550.54.15",
+            "cuda_driver_version": "12.4",
+        },
+        "cuda_visible_devices": None,
+        "gpus": [
+            {
+                "index": 0,
+                "name": "NVIDIA H100 80GB HBM3",
+                "hardware_class": "H100",
+                "architecture": "Hopper",
+                "energy_counter": True,
+                "other_processes": [4242],
+            }
+        ],
+        "rapl": {"present": False, "readable": False, "path": None},
+        "cpu": {"model": "Test CPU", "count": 2},
+        "torch": {
+            "version": torch.__version__,
+            "cuda_available": True,
+            "cuda_version": torch.version.cuda,
+            "error": None,
+        },
+        "hub_token": {"configured": False, "source": None},
+        "gpu_index": 0,
+        "can_measure": True,
+        "reason": "GPU 0 (NVIDIA H100 80GB HBM3) has an NVML total-energy counter and torch can use it; "
+        "note: other processes use it now (pids [4242]), a measurement would refuse",
+    }
+
+
+def test_doctor_table_lists_every_check(monkeypatch):
+    """Simulated: no NVIDIA driver (nvmlInit: LIBRARY_NOT_FOUND), HF_TOKEN set. The table names each
+    check and the verdict, exits 3, and never shows the token."""
+    from click.testing import CliRunner
+
+    from energy_badge.cli.doctor import doctor, doctor_rows
+
+    install_fake_nvml(monkeypatch, init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
+    monkeypatch.setenv("HF_TOKEN", "hf_secretTokenValue")
+    rows = dict(doctor_rows(doctor_report()))
+    assert rows["NVML (NVIDIA driver)"] == (
+        "not available: NVML did not initialise: NVML Shared Library Not Found"
+    )
+    assert rows["GPUs"] == "none seen"
+    assert rows["CPU/DRAM energy (RAPL)"] == "not present (CPU and DRAM energy will be null)"
+    assert rows["Hub token"] == "configured (HF_TOKEN env)"
+    assert rows["can measure on GPU 0"].startswith("no: no NVML (NVIDIA driver library)")
+    result = CliRunner().invoke(doctor, [])
+    assert result.exit_code == 3
+    assert "can measure on GPU 0" in result.output and "hf_secret" not in result.output

@@ -17,13 +17,14 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from energy_badge import hub as hub_module
 from energy_badge.errors import HubError, NetworkError
-from energy_badge.hub import PublishPlan, publish
+from energy_badge.hub import PublishPlan, commit_plan
 
 try:
     from hub_server import Fault, HubServer, running_hub
@@ -76,9 +77,9 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubServer]:
         server.add_user("bob", BOB)
         server.add_user("rita", READ_ONLY, role="read")
         server.create_repo(REPO, {"README.md": CARD, "config.json": b"{}"})
-        hub_module._WHOAMI_CACHE.clear()
+        hub_module.clear_account_cache()
         yield server
-    hub_module._WHOAMI_CACHE.clear()
+    hub_module.clear_account_cache()
 
 
 @pytest.fixture
@@ -88,7 +89,9 @@ def sleeps() -> list[float]:
 
 def run(server: HubServer, plan: PublishPlan, sleeps: list[float] | None = None, **kwargs):
     kwargs.setdefault("token", ALICE)
-    return publish(plan, endpoint=server.url, sleep=(sleeps if sleeps is not None else []).append, **kwargs)
+    return commit_plan(
+        plan, endpoint=server.url, sleep=(sleeps if sleeps is not None else []).append, **kwargs
+    )
 
 
 def our_commits(server: HubServer, revision: str = "main") -> list[str]:
@@ -103,8 +106,7 @@ def test_new_card_on_a_repo_without_readme(hub: HubServer) -> None:
     """A repo with no README.md gets one with the block, plus the files, in one commit on main."""
     hub.create_repo("alice/no-card", {"config.json": b"{}"})
     before = hub.head("alice/no-card")
-    plan = make_plan()
-    plan.repo_id = "alice/no-card"
+    plan = replace(make_plan(), repo_id="alice/no-card")
     outcome = run(hub, plan)
     assert outcome.status == "committed"
     assert outcome.files == ["README.md", "energy/badge.svg", "energy/result.json"]
@@ -167,7 +169,7 @@ def test_dry_run_reads_everything_and_commits_nothing(hub: HubServer) -> None:
 
 
 def test_dry_run_without_a_token_works_on_a_public_repo(hub: HubServer) -> None:
-    outcome = publish(make_plan(create_pr=True), endpoint=hub.url, dry_run=True)
+    outcome = commit_plan(make_plan(create_pr=True), endpoint=hub.url, dry_run=True)
     assert outcome.status == "dry_run"
     assert all(r.user is None for r in hub.requests)
 
@@ -175,15 +177,15 @@ def test_dry_run_without_a_token_works_on_a_public_repo(hub: HubServer) -> None:
 def test_token_comes_from_hf_token(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """With no token argument, huggingface_hub's resolution applies: HF_TOKEN."""
     monkeypatch.setenv("HF_TOKEN", ALICE)
-    outcome = publish(make_plan(), endpoint=hub.url)
+    outcome = commit_plan(make_plan(), endpoint=hub.url)
     assert outcome.status == "committed"
     assert hub.history(REPO)[0].author == "alice"
 
 
 def test_endpoint_defaults_to_hf_endpoint(hub: HubServer) -> None:
-    """The fixture set HF_ENDPOINT; with no endpoint argument, publish() uses it (read at call time)."""
+    """The fixture set HF_ENDPOINT; with no endpoint argument, commit_plan() uses it (read at call time)."""
     assert os.environ["HF_ENDPOINT"] == hub.url
-    assert publish(make_plan(), token=ALICE).status == "committed"
+    assert commit_plan(make_plan(), token=ALICE).status == "committed"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -406,24 +408,21 @@ def test_hub_failing_every_commit_gives_up_without_duplicates(hub: HubServer, sl
 
 
 def test_repo_not_found(hub: HubServer) -> None:
-    plan = make_plan()
-    plan.repo_id = "alice/does-not-exist"
+    plan = replace(make_plan(), repo_id="alice/does-not-exist")
     with pytest.raises(HubError, match="repository not found"):
         run(hub, plan)
 
 
 def test_private_repo_of_someone_else_looks_not_found(hub: HubServer) -> None:
     hub.create_repo("bob/secret", {"README.md": b"x"}, private=True)
-    plan = make_plan()
-    plan.repo_id = "bob/secret"
+    plan = replace(make_plan(), repo_id="bob/secret")
     with pytest.raises(HubError, match="repository not found"):
         run(hub, plan)
 
 
 def test_gated_repo_without_access(hub: HubServer) -> None:
     hub.create_repo("meta/gated-model", {"README.md": CARD}, gated=True)
-    plan = make_plan()
-    plan.repo_id = "meta/gated-model"
+    plan = replace(make_plan(), repo_id="meta/gated-model")
     with pytest.raises(HubError, match="gated") as caught:
         run(hub, plan)
     assert "\n" not in str(caught.value)
@@ -449,14 +448,16 @@ def test_invalid_token(hub: HubServer) -> None:
 
 def test_no_token_at_all(hub: HubServer) -> None:
     with pytest.raises(HubError, match="no Hugging Face token"):
-        publish(make_plan(), endpoint=hub.url)
+        commit_plan(make_plan(), endpoint=hub.url)
     assert hub.requests == []
 
 
 def test_card_metadata_rejected_by_the_hub(hub: HubServer) -> None:
     """The Hub rejects duplicate YAML keys; nothing is committed."""
-    plan = make_plan()
-    plan.edit_readme = lambda data: data.replace(b"license: mit\n", b"license: mit\nlicense: apache-2.0\n")
+    plan = replace(
+        make_plan(),
+        edit_readme=lambda data: data.replace(b"license: mit\n", b"license: mit\nlicense: apache-2.0\n"),
+    )
     with pytest.raises(HubError, match="metadata"):
         run(hub, plan)
     assert hub.api_commit_count(REPO) == 0
@@ -469,8 +470,7 @@ def test_edit_readme_errors_propagate(hub: HubServer) -> None:
     def broken(data: bytes) -> bytes:
         raise CardProblem("cannot edit this card")
 
-    plan = make_plan()
-    plan.edit_readme = broken
+    plan = replace(make_plan(), edit_readme=broken)
     with pytest.raises(CardProblem):
         run(hub, plan)
     assert not [r for r in hub.requests if r.method == "POST"]
@@ -481,23 +481,23 @@ def test_server_down_is_a_network_error(sleeps: list[float]) -> None:
     url = server.url
     server.stop()
     with pytest.raises(NetworkError, match="cannot reach the Hub"):
-        publish(make_plan(), token=ALICE, endpoint=url, sleep=sleeps.append, max_attempts=2)
+        commit_plan(make_plan(), token=ALICE, endpoint=url, sleep=sleeps.append, max_attempts=2)
     assert sleeps == [1.0]
 
 
 def test_invalid_plans_are_refused() -> None:
     with pytest.raises(ValueError, match="README.md"):
-        publish(
+        commit_plan(
             PublishPlan(REPO, {"README.md": b""}, lambda b: b, "t"),
             token=ALICE,
             endpoint="http://127.0.0.1:9",
         )
     with pytest.raises(ValueError, match="invalid path"):
-        publish(
+        commit_plan(
             PublishPlan(REPO, {"../x": b""}, lambda b: b, "t"), token=ALICE, endpoint="http://127.0.0.1:9"
         )
     with pytest.raises(ValueError, match="title"):
-        publish(PublishPlan(REPO, {}, lambda b: b, "  "), token=ALICE, endpoint="http://127.0.0.1:9")
+        commit_plan(PublishPlan(REPO, {}, lambda b: b, "  "), token=ALICE, endpoint="http://127.0.0.1:9")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -518,8 +518,7 @@ def test_token_never_appears_in_logs_events_or_errors(
         (ALICE, "alice/missing"),
         ("hf_bogusTokenValue00000000000000", REPO),
     ):
-        plan = make_plan("other")
-        plan.repo_id = repo
+        plan = replace(make_plan("other"), repo_id=repo)
         with pytest.raises(HubError) as caught:
             run(hub, plan, token=token, on_event=events.append)
         texts.append(str(caught.value))
@@ -536,17 +535,17 @@ def test_token_never_appears_in_logs_events_or_errors(
 
 def test_subprocess_with_hf_endpoint_and_hf_token_in_its_environment(hub: HubServer, tmp_path: Path) -> None:
     """A fresh interpreter: huggingface_hub reads HF_ENDPOINT at import, the token comes from HF_TOKEN,
-    and publish() is called with neither an endpoint nor a token."""
+    and commit_plan() is called with neither an endpoint nor a token."""
     code = (
         "import json, os\n"
         "import huggingface_hub.constants as c\n"
         "assert c.ENDPOINT == os.environ['HF_ENDPOINT'], c.ENDPOINT\n"
-        "from energy_badge.hub import PublishPlan, publish\n"
+        "from energy_badge.hub import PublishPlan, commit_plan\n"
         "def edit(data):\n"
         "    block = b'<!-- energy-badge:start -->\\nfrom a subprocess\\n<!-- energy-badge:end -->\\n'\n"
         "    return data + block\n"
         "plan = PublishPlan('alice/tiny-model', {'energy/result.json': b'{}'}, edit, 'Add energy badge')\n"
-        "print(json.dumps(publish(plan).to_dict()))\n"
+        "print(json.dumps(commit_plan(plan).to_dict()))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     env.update(HF_ENDPOINT=hub.url, HF_TOKEN=ALICE, HF_HOME=str(tmp_path / "sub-home"))

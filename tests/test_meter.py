@@ -1,19 +1,22 @@
 """The meter stage, run for real on Zeus's ``ZeusMonitor`` with NVML simulated at the ``pynvml`` boundary.
 
-Each test says what is simulated. Windows are tenths of a second (``min_window_s``) instead of the
-real 5 s, so the file stays fast; the fake energy counter is exact, so energies can be checked to 1 %.
+Each test says what is simulated. Time is simulated too: the meter and the fake NVML share one
+``FakeClock`` (tests/fake_clock.py) that moves only when something sleeps, and a pass "runs" by
+sleeping on it. So the windows have the real protocol's length (5 s windows, a 5 s idle sample)
+yet cost no real time, and every duration and energy is exact: the durations are sums of binary
+fractions and the fake counter integrates constant power exactly.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sys
-import time
+from collections.abc import Callable
 
 import pynvml
 import pytest
+from fake_clock import FakeClock
 from fake_nvml import FakeGPU, install_fake_nvml, install_fake_rapl
 
 from energy_badge.errors import (
@@ -25,39 +28,52 @@ from energy_badge.errors import (
     SharedGPUError,
     UsageError,
 )
+from energy_badge.hardware import GPUProcess
 from energy_badge.meter import (
     ENERGY_SOURCE,
     EnergyMeter,
+    Isolation,
     MeterConfig,
     PerformanceMeter,
     PhaseMeasurement,
     Repetition,
     open_meter,
 )
+from energy_badge.stats import summarize
 
-WINDOW = 0.2
+#: The real protocol's window and idle sample (MeterConfig's defaults), in simulated seconds.
+WINDOW = 5.0
+IDLE = 5.0
+#: A pass of the workload, in simulated seconds: four passes fill a window exactly.
+PASS = 1.25
 
 
-def fast(**overrides) -> MeterConfig:
-    """A configuration with short windows, for tests."""
-    values = {"min_window_s": WINDOW, "idle_seconds": 0.1, "warmup_passes": 1}
+def config(**overrides) -> MeterConfig:
+    """The default configuration (5 s windows, 5 s idle sample), one warm-up pass, with overrides."""
+    values = {"min_window_s": WINDOW, "idle_seconds": IDLE, "warmup_passes": 1}
     values.update(overrides)
     return MeterConfig(**values)
 
 
-def sleeper(seconds: float):
-    """A pass function that 'runs' for ``seconds`` and returns its call number."""
+@pytest.fixture
+def clock() -> FakeClock:
+    """The simulated clock shared by the meter and the fake NVML."""
+    return FakeClock()
+
+
+def sleeper(clock: FakeClock, seconds: float = PASS) -> Callable[[], int]:
+    """A pass function that 'runs' for ``seconds`` of simulated time and returns its call number."""
     calls = iter(range(1, 10**9))
 
     def run() -> int:
-        time.sleep(seconds)
+        clock.sleep(seconds)
         return next(calls)
 
     return run
 
 
-def within(value: float, expected: float, rel: float = 0.01) -> bool:
-    return abs(value - expected) <= rel * abs(expected)
+def wh_per_1k(joules: float, queries: int) -> float:
+    return joules / queries * 1000 / 3600
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,92 +81,138 @@ def within(value: float, expected: float, rel: float = 0.01) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def test_clean_run_energy_matches_scripted_power(monkeypatch):
-    """Simulated: one H100 drawing a constant 250 W. Real: Zeus windows and the loop.
+def test_clean_run_energy_matches_scripted_power(monkeypatch, clock):
+    """Simulated: one H100 drawing a constant 250 W, and time (FakeClock). Real: Zeus windows and the loop.
 
-    Energy per repetition and Wh per 1000 queries must be within 1 % of power x time / queries;
-    the idle sample is recorded (and not subtracted); the result's JSON form serialises.
+    Each 5 s window holds exactly four 1.25 s passes; energy per repetition is exactly power x time
+    (the counter's 1 mJ resolution aside), and so is Wh per 1000 queries; the 5 s idle sample is
+    recorded at 250 W and not subtracted; the warm-up pass is timed and its result not kept.
     """
-    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=250.0)])
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=250.0)], clock=clock)
     seen: list[tuple[Repetition, object]] = []
-    with EnergyMeter(fast(min_repetitions=3, target_ci_rel=0.05)) as meter:
+    with EnergyMeter(config(min_repetitions=3, target_ci_rel=0.05), clock=clock) as meter:
         phase = meter.measure(
-            sleeper(0.05), queries_per_pass=10, on_repetition=lambda r, s: seen.append((r, s))
+            sleeper(clock), queries_per_pass=10, on_repetition=lambda r, s: seen.append((r, s))
         )
 
     assert isinstance(phase, PhaseMeasurement)
     assert phase.energy_source == ENERGY_SOURCE == "nvml_total_energy_counter"
-    assert len(phase.repetitions) >= 3
-    for rep in phase.repetitions:
-        assert rep.seconds >= WINDOW
-        assert rep.queries == rep.passes * 10
-        assert within(rep.gpu_energy_j, 250.0 * rep.seconds)
-        assert within(rep.wh_per_1k, 250.0 * rep.seconds / rep.queries * 1000 / 3600)
+    assert len(phase.repetitions) == 3 and phase.stopped_because == "ci_target_met"
+    for index, rep in enumerate(phase.repetitions, start=1):
+        assert (rep.index, rep.passes, rep.queries, rep.seconds) == (index, 4, 40, WINDOW)
+        assert rep.gpu_energy_j == pytest.approx(250.0 * WINDOW, abs=0.002)
+        assert rep.wh_per_1k == pytest.approx(wh_per_1k(250.0 * WINDOW, 40), rel=1e-6)
+        assert rep.queries_per_second == 8.0
         assert rep.cpu_energy_j is None and rep.dram_energy_j is None  # no RAPL simulated
-    expected = 250.0 * phase.total_seconds / phase.total_queries * 1000 / 3600
-    assert within(phase.gpu_wh_per_1k.mean, expected)
+    assert phase.gpu_wh_per_1k.mean == pytest.approx(wh_per_1k(250.0 * WINDOW, 40), rel=1e-6)
+    assert phase.gpu_wh_per_1k.samples == tuple(r.wh_per_1k for r in phase.repetitions)
     assert phase.cpu_wh_per_1k is None and phase.dram_wh_per_1k is None
-    assert phase.idle is not None and within(phase.idle.gpu_power_w, 250.0, rel=0.02)
+    assert phase.idle is not None and phase.idle.seconds == IDLE
+    assert phase.idle.gpu_energy_j == pytest.approx(250.0 * IDLE, abs=0.002)
+    assert phase.idle.gpu_power_w == pytest.approx(250.0, rel=1e-6)
     # The idle energy is recorded but never subtracted from the headline figure.
-    assert phase.repetitions[0].gpu_energy_j > phase.idle.gpu_energy_j
-    assert phase.warmup_seconds >= 0.05
-    assert [r.index for r, _ in seen] == [r.index for r in phase.repetitions]
+    assert phase.repetitions[0].gpu_energy_j == pytest.approx(1250.0, abs=0.002)
+    assert phase.warmup_seconds == PASS
+    assert (phase.total_queries, phase.total_seconds, phase.queries_per_pass) == (120, 3 * WINDOW, 10)
+    assert [r.index for r, _ in seen] == [1, 2, 3]
     assert seen[0][1] is None and seen[1][1] is not None
-    data = json.loads(json.dumps(phase.to_dict()))
-    assert data["gpu_wh_per_1k"]["n"] == len(phase.repetitions)
-    assert "pass_results" not in data
-    assert phase.pass_results == list(range(2, 2 + len(phase.pass_results)))  # warm-up was call 1
+    assert phase.pass_results == tuple(range(2, 14))  # warm-up was call 1; 3 windows of 4 passes
+    # Idle sample, warm-up and three windows: 5 + 1.25 + 15 simulated seconds, nothing more.
+    assert clock.now - 1_000.0 == IDLE + PASS + 3 * WINDOW
 
 
-def test_constant_power_stops_early_at_min_repetitions(monkeypatch):
-    """Simulated: constant 300 W, passes of equal length. Tight interval -> stops at min_repetitions."""
-    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=300.0)])
-    with EnergyMeter(fast(min_repetitions=3, max_repetitions=10, target_ci_rel=0.05)) as meter:
-        phase = meter.measure(sleeper(0.1), queries_per_pass=4, measure_idle=False)
+def test_the_records_are_frozen(monkeypatch, clock):
+    """Simulated: one H100 at 300 W, and time. A phase and its parts cannot be changed afterwards."""
+    install_fake_nvml(monkeypatch, clock=clock)
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1)
+    for record, name in [
+        (phase, "repetitions"),
+        (phase.repetitions[0], "gpu_energy_j"),
+        (phase.idle, "gpu_power_w"),
+        (phase.isolation, "checked"),
+        (phase.config, "min_window_s"),
+        (phase.gpu_state_start[0], "power_w"),
+        (meter.hardware, "gpus"),
+        (meter.hardware.gpus[0], "name"),
+    ]:
+        with pytest.raises(AttributeError):
+            setattr(record, name, None)
+    assert isinstance(phase.repetitions, tuple) and isinstance(phase.pass_results, tuple)
+    assert isinstance(phase.gpu_state_start, tuple) and isinstance(meter.hardware.gpus, tuple)
+
+
+def test_constant_power_stops_early_at_min_repetitions(monkeypatch, clock):
+    """Simulated: constant 300 W, passes of equal length, and time. Identical windows give a zero-width
+    interval: the meter stops at min_repetitions."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=300.0)], clock=clock)
+    with EnergyMeter(config(min_repetitions=3, max_repetitions=10, target_ci_rel=0.05), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=4, measure_idle=False)
     assert phase.stopped_because == "ci_target_met"
     assert len(phase.repetitions) == 3
     assert phase.gpu_wh_per_1k.relative_half_width <= 0.05
     assert phase.idle is None
 
 
-def test_noisy_power_runs_to_max_repetitions(monkeypatch):
-    """Simulated: power jumping at random between 50 and 600 W every 50 ms (seeded).
+def test_the_stop_rule_uses_the_interval_of_the_repetitions_so_far(monkeypatch, clock):
+    """Simulated: time, and a GPU whose power steps 300 -> 303 -> 300 -> 300 W from one 5 s window to
+    the next. After 3 repetitions the interval is wider than 1 % of the mean, after 4 it is not:
+    the meter stops at exactly 4 (the rule is checked after every repetition, not only at the end)."""
+    starts = 1.25  # the warm-up pass comes first, the windows follow back to back
+    steps = [300.0, 303.0, 300.0, 300.0, 300.0]
 
-    Each window averages different power, the interval stays wide, the meter runs max_repetitions.
-    """
+    def power(t: float) -> float:
+        return steps[min(int((t - starts) // WINDOW), len(steps) - 1)] if t >= starts else 300.0
+
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=power)], clock=clock)
+    stats_seen = []
+    with EnergyMeter(config(min_repetitions=3, target_ci_rel=0.01), clock=clock) as meter:
+        phase = meter.measure(
+            sleeper(clock),
+            queries_per_pass=1,
+            measure_idle=False,
+            on_repetition=lambda r, s: stats_seen.append(s),
+        )
+    assert phase.stopped_because == "ci_target_met" and len(phase.repetitions) == 4
+    assert stats_seen[2].relative_half_width > 0.01 >= stats_seen[3].relative_half_width
+    expected = summarize([wh_per_1k(p * WINDOW, 4) for p in steps[:4]])
+    assert phase.gpu_wh_per_1k.mean == pytest.approx(expected.mean, rel=1e-4)
+
+
+def test_noisy_power_runs_to_max_repetitions(monkeypatch, clock):
+    """Simulated: time, and power jumping at random between 50 and 600 W every simulated second
+    (seeded). Each window averages different power, the interval stays wide, the meter runs
+    max_repetitions."""
 
     def noisy(t: float) -> float:
-        return random.Random(int(t / 0.05)).uniform(50.0, 600.0)
+        return random.Random(int(t)).uniform(50.0, 600.0)
 
-    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=noisy)])
-    with EnergyMeter(fast(min_repetitions=2, max_repetitions=4, target_ci_rel=0.01)) as meter:
-        phase = meter.measure(sleeper(0.05), queries_per_pass=1, measure_idle=False)
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=noisy)], clock=clock)
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=4, target_ci_rel=0.01), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
     assert phase.stopped_because == "max_repetitions"
     assert len(phase.repetitions) == 4
     assert phase.gpu_wh_per_1k.relative_half_width > 0.01
 
 
-def test_short_passes_are_looped_to_the_minimum_window_and_normalised(monkeypatch):
-    """Simulated: 200 W. A 10 ms pass of 3 queries is looped (whole passes) until the window lasts
-    min_window_s, and energy is divided by all the queries run."""
-    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=200.0)])
-    with EnergyMeter(fast(min_window_s=0.25, min_repetitions=2, max_repetitions=2)) as meter:
-        phase = meter.measure(sleeper(0.01), queries_per_pass=3, measure_idle=False)
-    total_passes = 0
+def test_short_passes_are_looped_to_the_minimum_window_and_normalised(monkeypatch, clock):
+    """Simulated: 200 W, and time. A 1/64 s pass of 3 queries is looped (whole passes) until the
+    window lasts min_window_s (exactly 16 passes in 0.25 s), and energy is divided by all the
+    queries run."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=200.0)], clock=clock)
+    with EnergyMeter(config(min_window_s=0.25, min_repetitions=2, max_repetitions=2), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock, 1 / 64), queries_per_pass=3, measure_idle=False)
     for rep in phase.repetitions:
-        assert rep.passes >= 10
-        assert rep.seconds >= 0.25
-        assert rep.queries == 3 * rep.passes
-        assert within(rep.wh_per_1k, 200.0 * rep.seconds / rep.queries * 1000 / 3600)
-        total_passes += rep.passes
-    assert len(phase.pass_results) == total_passes
-    assert phase.pass_results == sorted(phase.pass_results)
-    assert phase.total_queries == 3 * total_passes
+        assert (rep.passes, rep.seconds, rep.queries) == (16, 0.25, 48)
+        assert rep.wh_per_1k == pytest.approx(wh_per_1k(200.0 * 0.25, 48), rel=1e-4)
+    assert phase.pass_results == tuple(range(2, 34))
+    assert phase.total_queries == 96
 
 
-def test_hardware_and_gpu_state_are_recorded(monkeypatch):
-    """Simulated: an H100 with known name, UUID, memory, power limit, persistence mode, clocks,
-    temperature, driver 550.54.15 / CUDA 12.4, and our own process on it (not another process)."""
+def test_hardware_and_gpu_state_are_recorded(monkeypatch, clock):
+    """Simulated: time, and an H100 with known name, UUID, memory, power limit, persistence mode,
+    clocks, temperature, driver 550.54.15 / CUDA 12.4, and our own process on it (not another
+    process)."""
     gpu = FakeGPU(
         name="NVIDIA H100 80GB HBM3",
         power_trace=180.0,
@@ -162,11 +224,11 @@ def test_hardware_and_gpu_state_are_recorded(monkeypatch):
         sm_clock_mhz=1755,
         mem_clock_mhz=2619,
     )
-    fake = install_fake_nvml(monkeypatch, gpus=[gpu])
+    fake = install_fake_nvml(monkeypatch, gpus=[gpu], clock=clock)
     fake.add_process(0, pid=os.getpid(), used_memory_mib=5000)  # ourselves: never counted as sharing
-    with EnergyMeter(fast(min_repetitions=2, max_repetitions=2)) as meter:
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2), clock=clock) as meter:
         hw = meter.hardware
-        phase = meter.measure(sleeper(0.05), queries_per_pass=1, measure_idle=False)
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
     assert hw.gpu_count == 1 and hw.gpu_name == "NVIDIA H100 80GB HBM3"
     info = hw.gpus[0]
     assert info.uuid == "GPU-12345678-aaaa-bbbb-cccc-1234567890ab"
@@ -179,104 +241,111 @@ def test_hardware_and_gpu_state_are_recorded(monkeypatch):
         assert state.index == 0
         assert (state.temperature_c, state.sm_clock_mhz, state.mem_clock_mhz) == (37, 1755, 2619)
         assert state.power_w == 180.0
-    assert phase.isolation == {"checked": True, "other_processes": [], "allow_shared_gpu": False}
-    json.dumps(hw.to_dict())
+    assert phase.isolation == Isolation(checked=True, other_processes=(), allow_shared_gpu=False)
 
 
-def test_cpu_and_dram_energy_come_from_zeus_rapl(monkeypatch, tmp_path):
-    """Simulated: 300 W GPU, and a RAPL sysfs tree (package + dram) that each pass advances by
-    2 J CPU and 0.5 J DRAM. Zeus's real RAPL reader reports them; per-query figures are exact."""
-    install_fake_nvml(monkeypatch)
+def test_cpu_and_dram_energy_come_from_zeus_rapl(monkeypatch, tmp_path, clock):
+    """Simulated: time, a 300 W GPU, and a RAPL sysfs tree (package + dram) that each pass advances
+    by 2 J CPU and 0.5 J DRAM. Zeus's real RAPL reader reports them; per-query figures are exact."""
+    install_fake_nvml(monkeypatch, clock=clock)
     rapl = install_fake_rapl(monkeypatch, tmp_path / "intel-rapl")
 
     def run() -> None:
-        time.sleep(0.05)
+        clock.sleep(PASS)
         rapl.add(cpu_j=2.0, dram_j=0.5)
 
-    with EnergyMeter(fast(min_repetitions=2, max_repetitions=2)) as meter:
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2), clock=clock) as meter:
         phase = meter.measure(run, queries_per_pass=5, measure_idle=False)
     for rep in phase.repetitions:
-        assert rep.cpu_energy_j == pytest.approx(2.0 * rep.passes)
-        assert rep.dram_energy_j == pytest.approx(0.5 * rep.passes)
-        assert rep.cpu_wh_per_1k == pytest.approx(2.0 / 5 * 1000 / 3600)
-    assert phase.cpu_wh_per_1k.mean == pytest.approx(2.0 / 5 * 1000 / 3600)
-    assert phase.dram_wh_per_1k.mean == pytest.approx(0.5 / 5 * 1000 / 3600)
+        assert rep.passes == 4
+        assert rep.cpu_energy_j == pytest.approx(8.0)
+        assert rep.dram_energy_j == pytest.approx(2.0)
+        assert rep.cpu_wh_per_1k == pytest.approx(wh_per_1k(2.0, 5))
+    assert phase.cpu_wh_per_1k.mean == pytest.approx(wh_per_1k(2.0, 5))
+    assert phase.dram_wh_per_1k.mean == pytest.approx(wh_per_1k(0.5, 5))
 
 
-def test_cuda_visible_devices_selects_the_gpu_like_zeus(monkeypatch):
-    """Simulated: two GPUs (an A100 at 100 W, an H100 at 400 W), CUDA_VISIBLE_DEVICES=1.
+def test_cuda_visible_devices_selects_the_gpu_like_zeus(monkeypatch, clock):
+    """Simulated: time, two GPUs (an A100 at 100 W, an H100 at 400 W), CUDA_VISIBLE_DEVICES=1.
     CUDA index 0 is then NVML device 1: the hardware record and Zeus's energy must both be the H100's."""
     install_fake_nvml(
         monkeypatch,
         gpus=[FakeGPU(name="NVIDIA A100-SXM4-40GB", power_trace=100.0), FakeGPU(power_trace=400.0)],
+        clock=clock,
     )
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
-    with EnergyMeter(fast(min_repetitions=2, max_repetitions=2)) as meter:
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2), clock=clock) as meter:
         assert meter.hardware.gpu_name == "NVIDIA H100 80GB HBM3"
-        phase = meter.measure(sleeper(0.05), queries_per_pass=1, measure_idle=False)
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
     for rep in phase.repetitions:
-        assert within(rep.gpu_energy_j, 400.0 * rep.seconds)
+        assert rep.gpu_energy_j == pytest.approx(400.0 * WINDOW, abs=0.002)
 
 
-def test_independent_nvml_read_brackets_zeus_and_follows_the_same_gpu(monkeypatch):
-    """Simulated: two GPUs (100 W and 400 W), CUDA_VISIBLE_DEVICES=1, power that steps up and down.
-    Real: Zeus's windows. The meter's own read of NVML's total-energy counter must come from the same
-    (400 W) GPU as Zeus's, bracket Zeus's window (never less energy, by at most a few ms more), and
-    be recorded for the idle sample and every repetition, in the JSON form too."""
+def test_independent_nvml_read_follows_the_same_gpu_as_zeus(monkeypatch, clock):
+    """Simulated: time, two GPUs (100 W and 400 W), CUDA_VISIBLE_DEVICES=1, power that steps between
+    150 and 400 W every 50 ms. Real: Zeus's windows. The meter's own read of NVML's total-energy
+    counter must come from the same (400 W) GPU as Zeus's and, since no simulated time passes
+    between its reads and Zeus's, agree with Zeus's to the counter's 1 mJ; it is recorded for the
+    idle sample and every repetition."""
     install_fake_nvml(
         monkeypatch,
         gpus=[
             FakeGPU(name="NVIDIA A100-SXM4-40GB", power_trace=100.0),
             FakeGPU(power_trace=lambda t: 400.0 if int(t * 20) % 2 else 150.0),
         ],
+        clock=clock,
     )
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
-    with EnergyMeter(fast(min_repetitions=3, max_repetitions=3)) as meter:
-        phase = meter.measure(sleeper(0.05), queries_per_pass=1)
+    with EnergyMeter(config(min_repetitions=3, max_repetitions=3), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1)
     windows = [(rep.gpu_energy_j, rep.nvml_counter_j, rep.seconds) for rep in phase.repetitions]
     windows.append((phase.idle.gpu_energy_j, phase.idle.nvml_counter_j, phase.idle.seconds))
     for zeus_j, ours_j, seconds in windows:
         assert ours_j is not None
-        assert zeus_j - 0.002 <= ours_j <= zeus_j + 400.0 * 0.02  # 1 mJ rounding each side; <20 ms more
-        assert 150.0 * seconds * 0.9 < ours_j < 400.0 * seconds * 1.1  # the 400 W GPU, not the 100 W one
-    data = phase.to_dict()
-    assert [r["nvml_counter_j"] for r in data["repetitions"]] == [w[1] for w in windows[:3]]
-    assert data["idle"]["nvml_counter_j"] == phase.idle.nvml_counter_j
+        assert ours_j == pytest.approx(zeus_j, abs=0.002)
+        assert ours_j == pytest.approx(275.0 * seconds, rel=0.01)  # the stepping GPU, not the 100 W one
 
 
-def test_measure_twice_on_one_meter(monkeypatch):
-    """Simulated: 300 W. Text generation measures a second (prefill) phase on the same meter,
+def test_measure_twice_on_one_meter(monkeypatch, clock):
+    """Simulated: 300 W, and time. Text generation measures a second (prefill) phase on the same meter,
     skipping the idle sample the second time."""
-    install_fake_nvml(monkeypatch)
-    with EnergyMeter(fast(min_repetitions=2, max_repetitions=2)) as meter:
-        first = meter.measure(sleeper(0.05), queries_per_pass=2)
-        second = meter.measure(sleeper(0.05), queries_per_pass=2, measure_idle=False)
+    install_fake_nvml(monkeypatch, clock=clock)
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2), clock=clock) as meter:
+        first = meter.measure(sleeper(clock), queries_per_pass=2)
+        second = meter.measure(sleeper(clock), queries_per_pass=2, measure_idle=False)
     assert first.idle is not None and second.idle is None
     assert len(first.repetitions) == len(second.repetitions) == 2
 
 
-def test_a_failing_pass_propagates_and_leaves_the_meter_usable(monkeypatch):
-    """Simulated: 300 W. The pass function raises mid-repetition: the error reaches the caller
-    unchanged, and the next measure() on the same meter works."""
-    install_fake_nvml(monkeypatch)
+def test_a_failing_pass_propagates_and_leaves_the_meter_usable(monkeypatch, clock):
+    """Simulated: 300 W, and time. The pass function raises mid-repetition: the error reaches the
+    caller unchanged, and the next measure() on the same meter works."""
+    install_fake_nvml(monkeypatch, clock=clock)
 
     def boom() -> None:
         raise RuntimeError("CUDA out of memory (simulated)")
 
-    with EnergyMeter(fast(min_repetitions=2, max_repetitions=2, warmup_passes=0)) as meter:
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2, warmup_passes=0), clock=clock) as meter:
         with pytest.raises(RuntimeError, match="out of memory"):
             meter.measure(boom, queries_per_pass=1, measure_idle=False)
-        phase = meter.measure(sleeper(0.05), queries_per_pass=1, measure_idle=False)
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
     assert len(phase.repetitions) == 2
 
 
-def test_warmup_callable_replaces_warmup_passes(monkeypatch):
-    """Simulated: 300 W. A caller-provided warm-up runs once; pass_fn is not used for warm-up."""
-    install_fake_nvml(monkeypatch)
+def test_warmup_callable_replaces_warmup_passes(monkeypatch, clock):
+    """Simulated: 300 W, and time. A caller-provided warm-up runs once and is timed; pass_fn is not
+    used for warm-up."""
+    install_fake_nvml(monkeypatch, clock=clock)
     warmups: list[int] = []
-    with EnergyMeter(fast(min_repetitions=2, max_repetitions=2, warmup_passes=3)) as meter:
-        phase = meter.measure(sleeper(0.05), 1, warmup=lambda: warmups.append(1), measure_idle=False)
+
+    def warmup() -> None:
+        clock.sleep(3.0)
+        warmups.append(1)
+
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2, warmup_passes=3), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), 1, warmup=warmup, measure_idle=False)
     assert warmups == [1]
+    assert phase.warmup_seconds == 3.0
     assert phase.pass_results[0] == 1  # the first measured pass is pass_fn's first call
 
 
@@ -285,29 +354,31 @@ def test_warmup_callable_replaces_warmup_passes(monkeypatch):
 # --------------------------------------------------------------------------------------------
 
 
-def test_zero_counter_delta_is_refused(monkeypatch):
-    """Simulated: a GPU whose energy counter never advances (0 W). MeterError names GPU and repetition."""
-    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=0.0)])
-    with EnergyMeter(fast()) as meter:
+def test_zero_counter_delta_is_refused(monkeypatch, clock):
+    """Simulated: time, a GPU whose energy counter never advances (0 W). MeterError names GPU and
+    repetition."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=0.0)], clock=clock)
+    with EnergyMeter(config(), clock=clock) as meter:
         with pytest.raises(MeterError, match=r"GPU 0 \(NVIDIA H100 80GB HBM3\).*repetition 1") as caught:
-            meter.measure(sleeper(0.05), queries_per_pass=1, measure_idle=False)
+            meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
     assert caught.value.exit_code == EXIT_RUNTIME
 
 
-def test_zero_counter_delta_in_the_idle_sample_is_refused(monkeypatch):
-    """Simulated: a counter stuck at one value (0 W) during the idle sample."""
-    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=0.0)])
-    with EnergyMeter(fast()) as meter, pytest.raises(MeterError, match="idle sample"):
-        meter.measure(sleeper(0.05), queries_per_pass=1)
+def test_zero_counter_delta_in_the_idle_sample_is_refused(monkeypatch, clock):
+    """Simulated: time, a counter stuck at one value (0 W) during the idle sample."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=0.0)], clock=clock)
+    with EnergyMeter(config(), clock=clock) as meter, pytest.raises(MeterError, match="idle sample"):
+        meter.measure(sleeper(clock), queries_per_pass=1)
 
 
-def test_counter_going_backwards_is_refused(monkeypatch):
-    """Simulated: 300 W, then the counter drops to a low value (a driver reload) during repetition 2."""
-    fake = install_fake_nvml(monkeypatch)
+def test_counter_going_backwards_is_refused(monkeypatch, clock):
+    """Simulated: time, 300 W, then the counter drops to a low value (a driver reload) during
+    repetition 2."""
+    fake = install_fake_nvml(monkeypatch, clock=clock)
     done = {"reps": 0, "dropped": False}
 
     def run() -> None:
-        time.sleep(0.05)
+        clock.sleep(PASS)
         if done["reps"] == 1 and not done["dropped"]:
             fake.set_energy_mj(0, 1_000)
             done["dropped"] = True
@@ -315,78 +386,80 @@ def test_counter_going_backwards_is_refused(monkeypatch):
     def count(rep, stats) -> None:
         done["reps"] += 1
 
-    with EnergyMeter(fast(warmup_passes=0)) as meter:
+    with EnergyMeter(config(warmup_passes=0), clock=clock) as meter:
         with pytest.raises(MeterError, match=r"advanced by -\d.* J during repetition 2"):
             meter.measure(run, queries_per_pass=1, measure_idle=False, on_repetition=count)
 
 
-def test_another_process_on_the_gpu_is_refused(monkeypatch):
-    """Simulated: another process (pid 4242, 2 GiB) holds a compute context on the GPU."""
-    fake = install_fake_nvml(monkeypatch)
+def test_another_process_on_the_gpu_is_refused(monkeypatch, clock):
+    """Simulated: time, another process (pid 4242, 2 GiB) holds a compute context on the GPU."""
+    fake = install_fake_nvml(monkeypatch, clock=clock)
     fake.add_process(0, pid=4242, used_memory_mib=2048)
-    with EnergyMeter(fast()) as meter:
+    with EnergyMeter(config(), clock=clock) as meter:
         with pytest.raises(SharedGPUError, match=r"4242.*2048 MiB.*--allow-shared-gpu") as caught:
-            meter.measure(sleeper(0.05), queries_per_pass=1)
+            meter.measure(sleeper(clock), queries_per_pass=1)
     assert caught.value.exit_code == EXIT_CANNOT_MEASURE
 
 
-def test_a_process_appearing_mid_run_is_refused(monkeypatch):
-    """Simulated: a graphics process (pid 777) appears on the GPU during repetition 2."""
-    fake = install_fake_nvml(monkeypatch)
+def test_a_process_appearing_mid_run_is_refused(monkeypatch, clock):
+    """Simulated: time, a graphics process (pid 777) appears on the GPU during repetition 2."""
+    fake = install_fake_nvml(monkeypatch, clock=clock)
     done = {"reps": 0}
 
     def run() -> None:
-        time.sleep(0.05)
+        clock.sleep(PASS)
         if done["reps"] == 1 and not fake.gpus[0].processes:
             fake.add_process(0, pid=777, kind="graphics")
 
     def count(rep, stats) -> None:
         done["reps"] += 1
 
-    with EnergyMeter(fast(warmup_passes=0)) as meter:
+    with EnergyMeter(config(warmup_passes=0), clock=clock) as meter:
         with pytest.raises(SharedGPUError, match=r"after repetition 2.*777"):
             meter.measure(run, queries_per_pass=1, measure_idle=False, on_repetition=count)
 
 
-def test_shared_gpu_allowed_is_recorded(monkeypatch):
-    """Simulated: another process (pid 4242) on the GPU, and allow_shared_gpu=True: the run goes on
-    and the result records the process and the permission."""
-    fake = install_fake_nvml(monkeypatch)
+def test_shared_gpu_allowed_is_recorded(monkeypatch, clock):
+    """Simulated: time, and another process (pid 4242) on the GPU, with allow_shared_gpu=True: the
+    run goes on and the result records the process and the permission."""
+    fake = install_fake_nvml(monkeypatch, clock=clock)
     fake.add_process(0, pid=4242, used_memory_mib=2048)
-    with EnergyMeter(fast(allow_shared_gpu=True, min_repetitions=2, max_repetitions=2)) as meter:
-        phase = meter.measure(sleeper(0.05), queries_per_pass=1, measure_idle=False)
-    assert phase.isolation["checked"] is True
-    assert phase.isolation["allow_shared_gpu"] is True
-    assert phase.isolation["other_processes"] == [
-        {"pid": 4242, "used_memory_mib": 2048, "gpu_index": 0, "kind": "compute"}
-    ]
-    assert phase.to_dict()["isolation"]["other_processes"][0]["pid"] == 4242
+    with EnergyMeter(
+        config(allow_shared_gpu=True, min_repetitions=2, max_repetitions=2), clock=clock
+    ) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
+    assert phase.isolation == Isolation(
+        checked=True,
+        other_processes=(GPUProcess(pid=4242, used_memory_mib=2048, gpu_index=0, kind="compute"),),
+        allow_shared_gpu=True,
+    )
 
 
-def test_nvml_error_mid_run_becomes_meter_error(monkeypatch):
-    """Simulated: the GPU is lost (NVML_ERROR_GPU_IS_LOST on the energy counter) during repetition 1;
-    Zeus wraps it in ZeusGPULostError, the meter turns that into MeterError (exit 5)."""
-    fake = install_fake_nvml(monkeypatch)
+def test_nvml_error_mid_run_becomes_meter_error(monkeypatch, clock):
+    """Simulated: time, the GPU is lost (NVML_ERROR_GPU_IS_LOST on the energy counter) during
+    repetition 1; Zeus wraps it in ZeusGPULostError, the meter turns that into MeterError (exit 5)."""
+    fake = install_fake_nvml(monkeypatch, clock=clock)
 
     def run() -> None:
-        time.sleep(0.05)
+        clock.sleep(PASS)
         fake.fail("nvmlDeviceGetTotalEnergyConsumption", pynvml.NVML_ERROR_GPU_IS_LOST)
 
-    with EnergyMeter(fast(warmup_passes=0)) as meter:
+    with EnergyMeter(config(warmup_passes=0), clock=clock) as meter:
         with pytest.raises(MeterError, match=r"GPU 0 .*repetition 1.*GPU is lost") as caught:
             meter.measure(run, queries_per_pass=1, measure_idle=False)
     assert caught.value.exit_code == EXIT_RUNTIME
 
 
-def test_nvml_error_in_the_process_check_becomes_meter_error(monkeypatch):
-    """Simulated: NVML starts failing (NVML_ERROR_UNKNOWN) when listing processes after repetition 1."""
-    fake = install_fake_nvml(monkeypatch)
+def test_nvml_error_in_the_process_check_becomes_meter_error(monkeypatch, clock):
+    """Simulated: time, NVML starts failing (NVML_ERROR_UNKNOWN) when listing processes after
+    repetition 1."""
+    fake = install_fake_nvml(monkeypatch, clock=clock)
 
     def run() -> None:
-        time.sleep(0.05)
+        clock.sleep(PASS)
         fake.fail("nvmlDeviceGetComputeRunningProcesses", pynvml.NVML_ERROR_UNKNOWN)
 
-    with EnergyMeter(fast(warmup_passes=0)) as meter:
+    with EnergyMeter(config(warmup_passes=0), clock=clock) as meter:
         with pytest.raises(MeterError, match="after repetition 1"):
             meter.measure(run, queries_per_pass=1, measure_idle=False)
 
@@ -403,7 +476,7 @@ def test_no_nvml_raises_no_energy_counter(monkeypatch, code, text):
     says what was looked for, what was found, and how to run without energy."""
     install_fake_nvml(monkeypatch, init_error=code)
     with pytest.raises(NoEnergyCounterError) as caught:
-        EnergyMeter(fast())
+        EnergyMeter(config())
     message = str(caught.value)
     assert "\n" not in message
     for needle in ("NVML library", "NVIDIA driver", "visible NVIDIA GPU", "Volta", text, "--no-energy"):
@@ -415,14 +488,14 @@ def test_missing_bindings_raise_no_energy_counter(monkeypatch):
     """Simulated: the nvidia-ml-py bindings are not importable at all."""
     monkeypatch.setitem(sys.modules, "pynvml", None)
     with pytest.raises(NoEnergyCounterError, match="nvidia-ml-py"):
-        EnergyMeter(fast())
+        EnergyMeter(config())
 
 
 def test_no_gpu_raises_no_energy_counter(monkeypatch):
     """Simulated: NVML initialises but reports zero GPUs (Zeus alone would give empty dicts)."""
     install_fake_nvml(monkeypatch, gpus=[])
     with pytest.raises(NoEnergyCounterError, match="sees no GPU.*--no-energy"):
-        EnergyMeter(fast())
+        EnergyMeter(config())
 
 
 def test_empty_cuda_visible_devices_raises_no_energy_counter(monkeypatch):
@@ -430,7 +503,7 @@ def test_empty_cuda_visible_devices_raises_no_energy_counter(monkeypatch):
     install_fake_nvml(monkeypatch)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     with pytest.raises(NoEnergyCounterError, match="CUDA_VISIBLE_DEVICES"):
-        EnergyMeter(fast())
+        EnergyMeter(config())
 
 
 def test_uuid_cuda_visible_devices_is_refused_since_zeus_cannot_map_it(monkeypatch):
@@ -438,7 +511,7 @@ def test_uuid_cuda_visible_devices_is_refused_since_zeus_cannot_map_it(monkeypat
     fake = install_fake_nvml(monkeypatch)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", fake.gpus[0].uuid)
     with pytest.raises(NoEnergyCounterError, match="integer indices"):
-        EnergyMeter(fast())
+        EnergyMeter(config())
 
 
 def test_pre_volta_gpu_raises_no_energy_counter(monkeypatch):
@@ -448,14 +521,14 @@ def test_pre_volta_gpu_raises_no_energy_counter(monkeypatch):
         gpus=[FakeGPU(name="Tesla P100-PCIE-16GB", architecture=pynvml.NVML_DEVICE_ARCH_PASCAL)],
     )
     with pytest.raises(NoEnergyCounterError, match=r"Tesla P100-PCIE-16GB.*Pascal.*--no-energy"):
-        EnergyMeter(fast())
+        EnergyMeter(config())
 
 
 def test_counter_not_supported_on_a_new_gpu_raises_no_energy_counter(monkeypatch):
     """Simulated: a Hopper GPU whose counter read returns NOT_SUPPORTED (as on some vGPUs)."""
     install_fake_nvml(monkeypatch, gpus=[FakeGPU(energy_counter=False)])
     with pytest.raises(NoEnergyCounterError, match="without a readable total-energy counter"):
-        EnergyMeter(fast())
+        EnergyMeter(config())
 
 
 def test_zeus_failing_to_open_the_gpu_is_detected(monkeypatch):
@@ -464,7 +537,7 @@ def test_zeus_failing_to_open_the_gpu_is_detected(monkeypatch):
     install_fake_nvml(monkeypatch)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,5")
     with pytest.raises(NoEnergyCounterError, match="Zeus could not open GPU 0"):
-        EnergyMeter(fast())
+        EnergyMeter(config())
 
 
 def test_zeus_silently_seeing_no_gpu_is_detected(monkeypatch):
@@ -476,14 +549,14 @@ def test_zeus_silently_seeing_no_gpu_is_detected(monkeypatch):
     fake.fail("nvmlInit", pynvml.NVML_ERROR_DRIVER_NOT_LOADED, after=2)
     expected = r"Zeus could not open GPU 0 .*No GPUs available\. Use --no-energy"
     with pytest.raises(NoEnergyCounterError, match=expected):
-        EnergyMeter(fast())
+        EnergyMeter(config())
 
 
 def test_gpu_index_out_of_range_is_a_usage_error(monkeypatch):
     """Simulated: one GPU; the configuration asks for GPU 3."""
     install_fake_nvml(monkeypatch)
     with pytest.raises(UsageError, match="GPU index 3") as caught:
-        EnergyMeter(fast(gpu_index=3))
+        EnergyMeter(config(gpu_index=3))
     assert caught.value.exit_code == EXIT_USAGE
 
 
@@ -518,14 +591,14 @@ def test_energy_needs_two_repetitions(monkeypatch):
     """Simulated: one H100. min_repetitions=1 leaves no confidence interval: refused for energy."""
     install_fake_nvml(monkeypatch)
     with pytest.raises(UsageError, match="at least 2"):
-        EnergyMeter(fast(min_repetitions=1))
+        EnergyMeter(config(min_repetitions=1))
 
 
-def test_queries_per_pass_must_be_positive(monkeypatch):
-    """Simulated: one H100."""
-    install_fake_nvml(monkeypatch)
-    with EnergyMeter(fast()) as meter, pytest.raises(UsageError):
-        meter.measure(sleeper(0.01), queries_per_pass=0)
+def test_queries_per_pass_must_be_positive(monkeypatch, clock):
+    """Simulated: time, one H100."""
+    install_fake_nvml(monkeypatch, clock=clock)
+    with EnergyMeter(config(), clock=clock) as meter, pytest.raises(UsageError):
+        meter.measure(sleeper(clock), queries_per_pass=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -533,61 +606,68 @@ def test_queries_per_pass_must_be_positive(monkeypatch):
 # --------------------------------------------------------------------------------------------
 
 
-def test_performance_meter_works_without_nvml(monkeypatch):
-    """Simulated: no NVIDIA driver (nvmlInit fails). The performance meter runs the same loop,
-    min_repetitions times, with short passes looped, and no energy fields."""
-    install_fake_nvml(monkeypatch, init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
-    meter = open_meter(fast(min_repetitions=2, max_repetitions=5), energy=False)
+def test_performance_meter_works_without_nvml(monkeypatch, clock):
+    """Simulated: time, and no NVIDIA driver (nvmlInit fails). The performance meter runs the same
+    loop, min_repetitions times, with short passes looped (8 passes of 1/32 s fill a 0.25 s window),
+    and no energy fields."""
+    install_fake_nvml(monkeypatch, init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, clock=clock)
+    meter = open_meter(
+        config(min_repetitions=2, max_repetitions=5, min_window_s=0.25), energy=False, clock=clock
+    )
     assert isinstance(meter, PerformanceMeter)
-    assert meter.hardware.gpus == [] and meter.hardware.cpu_count >= 1
-    phase = meter.measure(sleeper(0.02), queries_per_pass=2)
+    assert meter.hardware.gpus == () and meter.hardware.cpu_count >= 1
+    phase = meter.measure(sleeper(clock, 1 / 32), queries_per_pass=2)
     assert phase.stopped_because == "performance_only"
     assert len(phase.repetitions) == 2
     assert phase.energy_source is None and phase.idle is None
     assert phase.gpu_wh_per_1k is None and phase.cpu_wh_per_1k is None
-    assert phase.gpu_state_start == [] and phase.gpu_state_end == []
-    assert phase.isolation == {"checked": False, "other_processes": [], "allow_shared_gpu": False}
+    assert phase.gpu_state_start == () and phase.gpu_state_end == ()
+    assert phase.isolation == Isolation(checked=False, other_processes=(), allow_shared_gpu=False)
     for rep in phase.repetitions:
-        assert rep.gpu_energy_j is None and rep.wh_per_1k is None
-        assert rep.seconds >= WINDOW and rep.passes >= 5 and rep.queries == 2 * rep.passes
-    json.dumps(phase.to_dict())
+        assert rep.gpu_energy_j is None and rep.wh_per_1k is None and rep.nvml_counter_j is None
+        assert (rep.seconds, rep.passes, rep.queries) == (0.25, 8, 16)
+        assert rep.queries_per_second == 64.0
 
 
-def test_performance_meter_with_min_one_repetition(monkeypatch):
-    """Simulated: no NVML bindings at all. One repetition is allowed without energy."""
+def test_performance_meter_with_min_one_repetition(monkeypatch, clock):
+    """Simulated: time, and no NVML bindings at all. One repetition is allowed without energy."""
     monkeypatch.setitem(sys.modules, "pynvml", None)
-    phase = PerformanceMeter(fast(min_repetitions=1)).measure(sleeper(0.05), 1)
+    phase = PerformanceMeter(config(min_repetitions=1), clock=clock).measure(sleeper(clock), 1)
     assert len(phase.repetitions) == 1
 
 
-def test_performance_meter_records_gpu_and_sharing_without_refusing(monkeypatch):
-    """Simulated: one H100 with another process (pid 4242) on it. The performance meter records
-    the GPU, its state and the process, and does not refuse."""
-    fake = install_fake_nvml(monkeypatch)
+def test_performance_meter_records_gpu_and_sharing_without_refusing(monkeypatch, clock):
+    """Simulated: time, and one H100 with another process (pid 4242) on it. The performance meter
+    records the GPU, its state and the process, and does not refuse."""
+    fake = install_fake_nvml(monkeypatch, clock=clock)
     fake.add_process(0, pid=4242)
-    meter = PerformanceMeter(fast(min_repetitions=2))
-    phase = meter.measure(sleeper(0.05), 1)
+    meter = PerformanceMeter(config(min_repetitions=2), clock=clock)
+    phase = meter.measure(sleeper(clock), 1)
     assert meter.hardware.hardware_class == "H100"
     assert phase.gpu_state_start[0].sm_clock_mhz == 1980
-    assert phase.isolation["checked"] is True
-    assert [p["pid"] for p in phase.isolation["other_processes"]] == [4242]
+    assert phase.isolation.checked is True
+    assert [p.pid for p in phase.isolation.other_processes] == [4242]
 
 
-def test_open_meter_energy(monkeypatch):
-    """Simulated: one H100."""
-    install_fake_nvml(monkeypatch)
-    meter = open_meter(fast(), energy=True)
+def test_open_meter_energy_uses_the_clock_it_is_given(monkeypatch, clock):
+    """Simulated: one H100 at 300 W, and time. open_meter hands its clock to the energy meter: the
+    idle sample waits on it and the windows are timed by it."""
+    install_fake_nvml(monkeypatch, clock=clock)
+    meter = open_meter(config(min_repetitions=2, max_repetitions=2), energy=True, clock=clock)
     assert isinstance(meter, EnergyMeter)
+    phase = meter.measure(sleeper(clock), queries_per_pass=1)
+    assert clock.sleeps[0] == IDLE and phase.idle.seconds == IDLE
+    assert [r.seconds for r in phase.repetitions] == [WINDOW, WINDOW]
     meter.close()
     meter.close()  # idempotent
 
 
 _LEAKING_TESTS = """
 import gc
-import time
 
 import pynvml
 import pytest
+from fake_clock import FakeClock
 from fake_nvml import install_fake_nvml
 from zeus.device.gpu.nvidia import NVIDIAGPUs
 
@@ -600,14 +680,15 @@ gc.disable()
 
 
 def test_a_failed_meter_leaves_zeus_in_a_reference_cycle(monkeypatch):
-    fake = install_fake_nvml(monkeypatch)
+    clock = FakeClock()
+    fake = install_fake_nvml(monkeypatch, clock=clock)
 
     def run():
-        time.sleep(0.05)
+        clock.sleep(5.0)
         fake.fail("nvmlDeviceGetComputeRunningProcesses", pynvml.NVML_ERROR_UNKNOWN)
 
-    config = MeterConfig(min_window_s=0.2, idle_seconds=0.1, warmup_passes=0)
-    with EnergyMeter(config) as meter:
+    config = MeterConfig(warmup_passes=0)
+    with EnergyMeter(config, clock=clock) as meter:
         with pytest.raises(MeterError) as caught:  # its traceback holds this frame: a cycle
             meter.measure(run, queries_per_pass=1, measure_idle=False)
     assert "after repetition 1" in str(caught.value)
@@ -620,8 +701,8 @@ def test_b_no_zeus_gpu_object_outlives_its_test():
 
 
 def test_zeus_objects_left_in_cycles_are_finalised_within_their_own_test(tmp_path):
-    """Simulated: NVML (the fake). A meter that fails mid-run leaves Zeus's NVIDIAGPUs in a
-    reference cycle (the traceback keeps the frames alive). Its finaliser calls nvmlShutdown;
+    """Simulated: NVML (the fake) and time (FakeClock). A meter that fails mid-run leaves Zeus's
+    NVIDIAGPUs in a reference cycle (the traceback keeps the frames alive). Its finaliser calls nvmlShutdown;
     run by the garbage collector during a *later* test, it shut down that test's fake and Zeus
     saw no GPU (a CI failure). The conftest clean-up must finalise it before its own test ends.
     Runs the two tests above in a separate pytest, with this suite's conftest."""

@@ -26,11 +26,11 @@ from energy_badge.publish import (
 )
 from energy_badge.rating import load_table, rate
 from energy_badge.render import badge_svg
-from energy_badge.result import EnergyResult
+from energy_badge.result import decode_result, encode_result
 
 
 def rated(**kwargs):
-    result = EnergyResult.from_dict(make_result(**kwargs))
+    result = decode_result(make_result(**kwargs))
     return result, rate(result, load_table())
 
 
@@ -81,16 +81,16 @@ def test_interval_below_zero_is_clamped_and_missing_interval_refused():
 
 def test_badge_markdown():
     result, rating = rated(samples=(0.79, 0.8, 0.81))
-    assert badge_markdown(result, rating) == (
+    assert badge_markdown(rating) == (
         "[![AI energy: ★★★★☆ 0.80 Wh per 1000 queries](energy/badge.svg)](energy/result.json)"
     )
     result, rating = rated(task="text-generation", parameters=10**11, samples=(40.0, 41.0, 42.0))
-    assert badge_markdown(result, rating).startswith("[![AI energy: unrated 41 Wh per 1000 queries](")
+    assert badge_markdown(rating).startswith("[![AI energy: unrated 41 Wh per 1000 queries](")
 
 
 def test_card_edit_refuses_what_must_not_be_a_badge():
-    with pytest.raises(NotCanonicalError, match="batch size 8"):
-        card_edit(*rated(canonical=False, non_canonical_reasons=["batch size 8"]), "# x\n")
+    with pytest.raises(NotCanonicalError, match="--batch-size 8"):
+        card_edit(*rated(batch_size=8), "# x\n")
     with pytest.raises(NotCanonicalError, match="random weights"):
         card_edit(*rated(random_weights=True), "# x\n")
     edit = card_edit(*rated(), "# x\n")
@@ -120,11 +120,11 @@ def test_publish_plan():
         BADGE_PATH: badge_svg(result, rating).encode(),
         RESULT_PATH: result.to_json().encode(),
     }
-    assert json.loads(plan.files[RESULT_PATH]) == result.data
+    assert json.loads(plan.files[RESULT_PATH]) == encode_result(result)
     description = plan.commit_description
-    for words in (result.data["workload"]["sha256"], "text-classification@1.0.0", "5 repetitions",
+    for words in (result.workload.sha256, "text-classification@1.0.0", "5 repetitions",
                   "95 % interval", "rating table 0.1.0-provisional", "provisional", "NVIDIA H100 80GB HBM3",
-                  result.data["model"]["revision"], "generated", "remove"):  # fmt: skip
+                  str(result.model_revision), "generated", "remove"):  # fmt: skip
         assert words in description, words
     # the README edit: a repo without a card gets one; the edit is idempotent
     new = plan.edit_readme(b"")
@@ -138,7 +138,7 @@ def test_publish_plan():
 
 def test_publish_plan_refusals():
     with pytest.raises(NotCanonicalError):
-        publish_plan(*rated(canonical=False))
+        publish_plan(*rated(queries=100))
     with pytest.raises(NotCanonicalError):
         publish_plan(*rated(random_weights=True))
     with pytest.raises(InputError):

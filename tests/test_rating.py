@@ -1,28 +1,40 @@
-"""Rating tables, stars, calibration, and the ``rate`` / ``calibrate`` commands."""
+"""Rating tables, stars, calibration, and the ``rate`` / ``calibrate`` commands.
+
+Every result here is a real :class:`~energy_badge.result.EnergyResult`, built by
+``tests/results_factory.py`` from synthetic repetitions (schema-valid, its ``canonical`` flag derived
+by the policy); tables are real :class:`~energy_badge.rating.RatingTable` objects decoded from their
+JSON form. The CLI tests write real result files and run the real commands.
+"""
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import functools
 import json
 import math
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from results_factory import make_result, write_result_file
+from results_factory import make_energy_result, make_result, samples_for, write_result_file
 
+import energy_badge.rating.tables as tables_mod
 from energy_badge import rating as rating_mod
 from energy_badge.errors import EXIT_INPUT, EXIT_USAGE, InputError, InvalidFileError, UsageError
 from energy_badge.rating import (
     MIN_POPULATION,
+    Population,
+    Provenance,
+    RatingTable,
+    TableEntry,
     calibrate,
     compose_tables,
     cut_points,
+    decode_table,
+    encode_table,
     find_entry,
     load_table,
     position,
@@ -30,11 +42,9 @@ from energy_badge.rating import (
     shipped_tables,
     stars_for,
     table_errors,
-    validate_table,
     write_table,
 )
 from energy_badge.result import EnergyResult
-from energy_badge.stats import Stats
 
 TEXT_TASKS = (
     "text-classification",
@@ -43,55 +53,46 @@ TEXT_TASKS = (
     "summarization",
     "text-generation",
 )
+GPU_NAMES = {"H100": "NVIDIA H100 80GB HBM3", "A100": "NVIDIA A100-SXM4-80GB", "T4": "Tesla T4"}
 
 
-@dataclass
-class FakeResult:
-    """The accessors of energy_badge.result.EnergyResult that rating and render use."""
-
-    model_id: str = "org/model"
-    task: str = "text-classification"
-    canonical: bool = True
-    non_canonical_reasons: list[str] = field(default_factory=list)
-    workload_version: str = "1.0"
-    hardware_class: str | None = "H100"
-    gpu_name: str | None = "NVIDIA H100 80GB HBM3"
-    gpu_energy: Stats | None = None
-    created_at: str = "2026-11-21T10:00:00Z"
-    tool_version: str = "0.1.0"
-    parameters: int | None = None
+def one_run(value: float, **knobs) -> EnergyResult:
+    """A canonical result of a single repetition of ``value`` Wh per 1000 queries (no interval):
+    its mean is exactly ``value``, for tests at a cut point."""
+    res = make_energy_result(samples=(value,), **knobs)
+    assert res.gpu_energy is not None and res.gpu_energy.mean == value
+    return res
 
 
-def energy(mean: float, rel: float = 0.05, n: int = 10) -> Stats:
-    half = mean * rel
-    return Stats(n, mean, half / 2, mean - half, mean + half, half, tuple([mean] * n))
+def result(value: float, rel: float = 0.05, n: int = 5, **knobs) -> EnergyResult:
+    """A result of ``n`` repetitions with mean ``value`` and a 95 % interval of ``value * (1 ± rel)``."""
+    return make_energy_result(samples=samples_for(value, value * rel, n), **knobs)
 
 
-def result(value: float | None = 1.0, **kwargs) -> FakeResult:
-    return FakeResult(gpu_energy=None if value is None else energy(value), **kwargs)
+def table_json(cuts=(1.0, 2.0, 3.0, 4.0), low=0.5, high=8.0, method="log", **entry) -> dict:
+    """The JSON form of a one-entry test table (text classification on H100)."""
+    return {
+        "schema_version": "1.0",
+        "table_version": "9.9.9-test",
+        "created": "2026-11-21",
+        "status": "provisional",
+        "source": "made up for the tests, no real measurement behind it",
+        "method": method,
+        "unit": "Wh per 1000 queries",
+        "entries": [
+            {
+                "task": "text-classification",
+                "hardware_class": "H100",
+                "cut_points": list(cuts),
+                "population": {"n": 0, "min": low, "max": high},
+                **entry,
+            }
+        ],
+    }
 
 
-def table_with(cuts=(1.0, 2.0, 3.0, 4.0), low=0.5, high=8.0, method="log", **entry) -> dict:
-    return validate_table(
-        {
-            "schema_version": "1.0",
-            "table_version": "9.9.9-test",
-            "created": "2026-11-21",
-            "status": "provisional",
-            "source": "made up for the tests, no real measurement behind it",
-            "method": method,
-            "unit": "Wh per 1000 queries",
-            "entries": [
-                {
-                    "task": "text-classification",
-                    "hardware_class": "H100",
-                    "cut_points": list(cuts),
-                    "population": {"n": 0, "min": low, "max": high},
-                    **entry,
-                }
-            ],
-        }
-    )
+def table_with(cuts=(1.0, 2.0, 3.0, 4.0), low=0.5, high=8.0, method="log", **entry) -> RatingTable:
+    return decode_table(table_json(cuts, low, high, method, **entry))
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,46 +125,43 @@ def test_rate_at_every_boundary_reports_band_edges_and_position():
         4.0: (1, 4.0, None),
     }
     for value, (stars, low, high) in cases.items():
-        r = rate(result(value), table)
+        r = rate(one_run(value), table)
         assert (r.stars, r.band_low, r.band_high) == (stars, low, high), value
         assert r.unrated_reason is None and r.rated
         assert r.cut_points == (1.0, 2.0, 3.0, 4.0)
     # position: 0 at the population min, k/5 at the k-th cut point, 1 at the max
-    assert rate(result(0.5), table).position == pytest.approx(0.0)
+    assert rate(one_run(0.5), table).position == pytest.approx(0.0)
     for k, cut in enumerate((1.0, 2.0, 3.0, 4.0), start=1):
-        assert rate(result(cut), table).position == pytest.approx(k / 5)
-    assert rate(result(8.0), table).position == pytest.approx(1.0)
-    assert rate(result(16.0), table).position > 1.0
-    assert rate(result(0.25), table).position < 0.0
+        assert rate(one_run(cut), table).position == pytest.approx(k / 5)
+    assert rate(one_run(8.0), table).position == pytest.approx(1.0)
+    assert rate(one_run(16.0), table).position > 1.0
+    assert rate(one_run(0.25), table).position < 0.0
 
 
 def test_position_is_log_fraction_for_log_table_and_linear_for_linear():
-    entry = {"cut_points": [10, 100, 1000, 10000], "population": {"min": 1, "max": 100000}}
+    entry = TableEntry("text-classification", "H100", (10, 100, 1000, 10000), Population(0, 1, 100000))
     assert position(math.sqrt(10), entry, "log") == pytest.approx(0.1)
-    lin = {"cut_points": [2, 4, 6, 8], "population": {"min": 0.0001, "max": 10}}
+    lin = TableEntry("text-classification", "H100", (2, 4, 6, 8), Population(0, 0.0001, 10))
     assert position(5.0, lin, "linear") == pytest.approx(0.5, abs=1e-4)
 
 
 def test_stars_ci_shows_when_the_interval_crosses_a_cut():
     table = table_with()
-    wide = FakeResult(gpu_energy=Stats(3, 2.05, 0.1, 1.9, 2.2, 0.15, (2.0, 2.05, 2.1)))
-    assert rate(wide, table).stars_ci == (3, 4)
-    assert rate(
-        result(
-            2.5,
-        ),
-        table,
-    ).stars_ci == (3, 3)
-    one_run = FakeResult(gpu_energy=Stats(1, 2.5, 0.0, None, None, None, (2.5,)))
-    r = rate(one_run, table)
-    assert r.stars == 3 and r.stars_ci is None
+    wide = make_energy_result(samples=samples_for(2.05, 0.15, 3))  # interval 1.9 - 2.2 crosses 2.0
+    assert (wide.gpu_energy.ci95_low, wide.gpu_energy.ci95_high) == pytest.approx((1.9, 2.2), rel=1e-3)
+    r = rate(wide, table)
+    assert r.stars == 3 and r.stars_ci == (3, 4)
+    assert (r.ci95_low, r.ci95_high) == (wide.gpu_energy.ci95_low, wide.gpu_energy.ci95_high)
+    assert rate(result(2.5), table).stars_ci == (3, 3)
+    r = rate(one_run(2.5), table)  # one repetition: no interval
+    assert r.stars == 3 and r.stars_ci is None and r.ci95_low is None and r.ci95_high is None
 
 
 @given(st.floats(min_value=1e-3, max_value=1e3), st.floats(min_value=1e-3, max_value=1e3))
 def test_more_energy_never_earns_more_stars(a, b):
     table = table_with()
-    lo, hi = sorted((a, b))
-    r_lo, r_hi = rate(result(lo), table), rate(result(hi), table)
+    ratings = sorted((rate(make_energy_result(samples=(v,)), table) for v in (a, b)), key=lambda r: r.value)
+    r_lo, r_hi = ratings
     assert r_lo.stars >= r_hi.stars
     assert r_lo.position <= r_hi.position + 1e-12
 
@@ -181,15 +179,19 @@ def test_rating_to_dict_is_json():
 
 
 def test_unknown_hardware_is_unrated_with_reason():
-    r = rate(result(1.0, hardware_class="T4", gpu_name="Tesla T4"), table_with())
+    r = rate(one_run(1.0, hardware_class="T4", gpu_name="Tesla T4"), table_with())
     assert r.stars is None and not r.rated
     assert "T4" in r.unrated_reason and "H100" in r.unrated_reason
     assert r.value == 1.0 and r.cut_points is None and r.position is None
 
 
-def test_unknown_task_is_unrated_with_reason():
-    r = rate(result(1.0, task="image-classification"), table_with())
-    assert r.stars is None and "image-classification" in r.unrated_reason
+def test_task_the_table_lacks_is_unrated_with_reason():
+    # The result schema allows only the five text tasks; the table here covers one of them.
+    r = rate(result(1.0, task="summarization"), table_with())
+    assert r.stars is None and r.task == "summarization"
+    assert r.unrated_reason == (
+        "rating table 9.9.9-test has no entry for task summarization (it covers: text-classification)"
+    )
 
 
 def test_gpu_without_hardware_class_is_unrated():
@@ -197,31 +199,58 @@ def test_gpu_without_hardware_class_is_unrated():
     assert r.stars is None and "RTX 4090" in r.unrated_reason
 
 
-def test_non_canonical_is_never_rated_even_when_energy_is_tiny():
-    r = rate(result(0.01, canonical=False, non_canonical_reasons=["custom inputs: my.txt"]), table_with())
-    assert r.stars is None
-    assert "canonical" in r.unrated_reason and "custom inputs: my.txt" in r.unrated_reason
+@pytest.mark.parametrize(
+    ("knobs", "reason"),
+    [
+        ({"batch_size": 8}, "--batch-size 8 instead of the canonical 1"),
+        ({"queries": 50}, "--queries 50: a subset of the 1000 canonical queries"),
+        ({"dtype": "float16"}, "--dtype float16 instead of the canonical float32"),
+        ({"random_weights": True}, "random weights (--random-weights)"),
+    ],
+    ids=["batch-size", "queries", "dtype", "random-weights"],
+)
+def test_non_canonical_is_never_rated_even_when_energy_is_tiny(knobs, reason):
+    res = result(0.01, **knobs)
+    assert not res.canonical
+    r = rate(res, table_with())
+    assert r.stars is None and r.value == pytest.approx(0.01)
+    assert "not from the canonical workload" in r.unrated_reason and reason in r.unrated_reason
 
 
 def test_unmeasured_energy_is_unrated():
-    r = rate(result(None), table_with())
-    assert r.stars is None and r.value is None and "not measured" in r.unrated_reason
+    # A performance-only run (--no-energy) is not canonical: unrated with the policy's reason.
+    res = make_energy_result(energy=False)
+    assert res.gpu_energy is None and not res.canonical
+    r = rate(res, table_with())
+    assert r.stars is None and r.value is None and r.ci95_low is None
+    assert "not from the canonical workload" in r.unrated_reason
+    assert "performance only (--no-energy): no energy measured" in r.unrated_reason
 
 
 def test_workload_pinned_entry_only_rates_its_version():
-    table = table_with(workload_version="2.0")
-    assert rate(result(1.5, workload_version="2.0"), table).stars == 4
-    r = rate(result(1.5, workload_version="1.0"), table)
-    assert r.stars is None and "workload version 1.0" in r.unrated_reason
+    res = result(1.5)
+    assert res.workload_version == "1.0.0"  # the workload energy-badge ships
+    assert rate(res, table_with(workload_version="1.0.0")).stars == 4
+    r = rate(res, table_with(workload_version="2.0.0"))
+    assert r.stars is None
+    assert r.unrated_reason == (
+        "rating table 9.9.9-test has no entry for text-classification on H100 with workload version 1.0.0"
+    )
 
 
 def test_find_entry_prefers_the_pinned_entry():
-    table = table_with()
-    pinned = copy.deepcopy(table["entries"][0]) | {"workload_version": "2.0", "cut_points": [5, 6, 7, 7.5]}
-    table["entries"].append(pinned)
-    validate_table(table)
-    assert find_entry(table, "text-classification", "H100", "2.0")["cut_points"] == [5, 6, 7, 7.5]
-    assert find_entry(table, "text-classification", "H100", "1.0")["cut_points"] == [1.0, 2.0, 3.0, 4.0]
+    data = table_json()
+    data["entries"].append(data["entries"][0] | {"workload_version": "2.0.0", "cut_points": [5, 6, 7, 7.5]})
+    table = decode_table(data)
+    assert find_entry(table, "text-classification", "H100", "2.0.0").cut_points == (5, 6, 7, 7.5)
+    assert find_entry(table, "text-classification", "H100", "1.0.0").cut_points == (1.0, 2.0, 3.0, 4.0)
+    # pinned to the shipped version, the pinned entry rates the shipped workload's results
+    data["entries"][1]["workload_version"] = "1.0.0"
+    pinned = decode_table(data)
+    assert find_entry(pinned, "text-classification", "H100", "1.0.0").cut_points == (5, 6, 7, 7.5)
+    assert find_entry(pinned, "text-classification", "H100", "2.0.0").cut_points == (1.0, 2.0, 3.0, 4.0)
+    r = rate(result(1.5), pinned)
+    assert r.stars == 5 and r.cut_points == (5, 6, 7, 7.5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,9 +259,9 @@ def test_find_entry_prefers_the_pinned_entry():
 
 def test_cut_points_per_method():
     values = [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0]
-    assert cut_points(values, "log") == pytest.approx([10, 100, 1000, 10000])
-    assert cut_points([0.5, 10.5], "linear") == pytest.approx([2.5, 4.5, 6.5, 8.5])
-    assert cut_points([float(v) for v in range(1, 12)], "quantile") == pytest.approx([3, 5, 7, 9])
+    assert cut_points(values, "log") == pytest.approx((10, 100, 1000, 10000))
+    assert cut_points([0.5, 10.5], "linear") == pytest.approx((2.5, 4.5, 6.5, 8.5))
+    assert cut_points([float(v) for v in range(1, 12)], "quantile") == pytest.approx((3, 5, 7, 9))
     with pytest.raises(UsageError):
         cut_points(values, "median")
     with pytest.raises(ValueError, match="same energy"):
@@ -268,28 +297,54 @@ def test_log_spreads_a_skewed_population_where_linear_lumps_it():
 # Calibration
 
 
-def population(n: int, task="text-classification", hardware="H100", start=0.2, ratio=1.5) -> list[FakeResult]:
-    return [
-        result(start * ratio**i, model_id=f"org/{task}-{hardware}-{i}", task=task, hardware_class=hardware)
+@functools.cache
+def _population(n: int, task: str, hardware: str, start: float, ratio: float, knobs: tuple) -> tuple:
+    return tuple(
+        make_energy_result(
+            model_id=f"org/{task}-{hardware}-{start}-{i}",
+            task=task,
+            hardware_class=hardware,
+            gpu_name=GPU_NAMES[hardware],
+            samples=(v, v * 1.001, v * 0.999),
+            **dict(knobs),
+        )
         for i in range(n)
-    ]
+        for v in [start * ratio**i]
+    )
+
+
+def population(
+    n: int, task="text-classification", hardware="H100", start=0.2, ratio=1.5, **knobs
+) -> list[EnergyResult]:
+    """``n`` results of distinct models, energies ``start * ratio**i`` (the mean of three repetitions)."""
+    return list(_population(n, task, hardware, start, ratio, tuple(sorted(knobs.items()))))
 
 
 @pytest.mark.parametrize("method", ["log", "linear", "quantile"])
 def test_calibrate_builds_a_valid_measured_table(method):
-    table = calibrate(population(12), method, version="1.0.0", created="2026-11-21")
-    assert table_errors(table) == []
-    assert table["status"] == "measured" and table["method"] == method and table["table_version"] == "1.0.0"
-    (entry,) = table["entries"]
-    assert entry["task"] == "text-classification" and entry["hardware_class"] == "H100"
-    assert entry["workload_version"] == "1.0"
-    pop = entry["population"]
-    assert pop["n"] == 12 and len(pop["model_ids"]) == 12
-    assert pop["min"] == pytest.approx(0.2) and pop["max"] == pytest.approx(0.2 * 1.5**11)
-    assert entry["cut_points"] == sorted(entry["cut_points"])
-    assert "12 canonical results" in table["source"]
-    # the population's members are rated against it: the least energy gets 5 stars, the most 1
     members = population(12)
+    table = calibrate(members, method, version="1.0.0", created="2026-11-21")
+    assert table_errors(encode_table(table)) == []
+    assert (table.status, table.method, table.table_version, table.created) == (
+        "measured",
+        method,
+        "1.0.0",
+        "2026-11-21",
+    )
+    (entry,) = table.entries
+    assert entry.task == "text-classification" and entry.hardware_class == "H100"
+    assert entry.workload_version == "1.0.0" and entry.size_class is None
+    pop = entry.population
+    assert pop.n == 12 and sorted(pop.model_ids) == sorted(r.model_id for r in members)
+    assert pop.min == pytest.approx(0.2) and pop.max == pytest.approx(0.2 * 1.5**11)
+    assert list(entry.cut_points) == sorted(entry.cut_points)
+    assert pop.min <= entry.cut_points[0] and entry.cut_points[-1] <= pop.max
+    assert (
+        "12 results" in table.source
+        and "all canonical" in table.source
+        and table.excluded_results == table.skipped_groups == ()
+    )
+    # the population's members are rated against it: the least energy gets 5 stars, the most 1
     assert rate(members[0], table).stars == 5
     assert rate(members[-1], table).stars == 1
 
@@ -304,35 +359,42 @@ def test_calibrate_refuses_fewer_than_ten_and_names_task_and_count():
 def test_calibrate_tables_qualifying_groups_and_reports_skipped_ones():
     results = population(10) + population(3, task="summarization") + population(11, hardware="A100")
     table = calibrate(results, "log")
-    keys = {(e["task"], e["hardware_class"]) for e in table["entries"]}
+    keys = {(e.task, e.hardware_class) for e in table.entries}
     assert keys == {("text-classification", "H100"), ("text-classification", "A100")}
-    (skipped,) = table["skipped_groups"]
-    assert skipped["task"] == "summarization" and skipped["count"] == 3 and "at least 10" in skipped["reason"]
+    (skipped,) = table.skipped_groups
+    assert skipped.task == "summarization" and skipped.count == 3 and "at least 10" in skipped.reason
+    assert skipped.hardware_class == "H100" and skipped.workload_version == "1.0.0"
 
 
 def test_calibrate_excludes_non_canonical_results_with_reason():
     results = population(10)
-    outsider = result(0.001, model_id="org/custom", canonical=False, non_canonical_reasons=["batch size 8"])
+    outsider = result(0.001, model_id="org/custom", batch_size=8)
     table = calibrate([*results, outsider])
-    (excluded,) = table["excluded_results"]
-    assert excluded["model_id"] == "org/custom" and "batch size 8" in excluded["reason"]
-    assert table["entries"][0]["population"]["min"] == pytest.approx(0.2)  # the outlier is not in it
+    (excluded,) = table.excluded_results
+    assert excluded.model_id == "org/custom"
+    assert "--batch-size 8 instead of the canonical 1" in excluded.reason
+    assert (excluded.task, excluded.hardware_class) == ("text-classification", "H100")
+    assert table.entries[0].population.min == pytest.approx(0.2)  # the outlier is not in it
+    assert "org/custom" not in table.entries[0].population.model_ids
     # ten canonical results minus one non-canonical is nine: refused
     with pytest.raises(InputError, match="9 canonical results"):
         calibrate([*population(9), outsider])
 
 
-def test_calibrate_keeps_the_newest_result_of_a_model():
+@pytest.mark.parametrize("old_first", [True, False])
+def test_calibrate_keeps_the_newest_result_of_a_model(old_first):
     results = population(10)
     old = result(99.0, model_id=results[0].model_id, created_at="2025-01-01T00:00:00Z")
-    table = calibrate([old, *results])
-    assert table["entries"][0]["population"]["n"] == 10
-    assert table["entries"][0]["population"]["max"] < 99.0
-    assert "older result" in table["excluded_results"][0]["reason"]
+    table = calibrate([old, *results] if old_first else [*results, old])
+    assert table.entries[0].population.n == 10
+    assert table.entries[0].population.max < 99.0
+    (excluded,) = table.excluded_results
+    assert excluded.model_id == results[0].model_id and "older result" in excluded.reason
+    assert results[0].created_at in excluded.reason  # the newer one's date
 
 
 def test_calibrate_skips_a_group_it_cannot_split():
-    same = [result(1.0, model_id=f"org/m{i}") for i in range(10)]
+    same = [one_run(1.0, model_id=f"org/m{i}") for i in range(10)]
     with pytest.raises(InputError, match="same energy"):
         calibrate(same)
 
@@ -344,10 +406,43 @@ def test_calibrate_rejects_empty_input_and_unknown_method():
         calibrate(population(10), "median")
 
 
+def test_calibrate_uses_random_weight_results_only_when_allowed():
+    """A calibration campaign measures real architectures with random weights (issue 7): those
+    results are canonical but for their weights, and count only with allow_random_weights."""
+    real = population(10)
+    random = population(3, start=0.1, ratio=100.0, random_weights=True)  # 0.1, 10, 1000: beyond the real ones
+    also_batched = result(0.5, model_id="org/random-batched", random_weights=True, batch_size=8)
+    offered = [*real, *random, also_batched]
+
+    table = calibrate(offered)
+    assert table.entries[0].population.n == 10
+    assert "random weights" not in table.source
+    excluded = {x.model_id: x.reason for x in table.excluded_results}
+    assert set(excluded) == {r.model_id for r in random} | {"org/random-batched"}
+    for r in random:
+        assert "random weights (--random-weights)" in excluded[r.model_id]
+    assert "--batch-size 8" in excluded["org/random-batched"]
+
+    allowed = calibrate(offered, allow_random_weights=True)
+    (entry,) = allowed.entries
+    assert entry.population.n == 13 and {r.model_id for r in random} <= set(entry.population.model_ids)
+    assert entry.population.min == pytest.approx(0.1) and entry.population.max == pytest.approx(1000)
+    assert "3 of them measured real architectures with random weights" in allowed.source
+    (batched,) = allowed.excluded_results  # random weights allowed, the batch size still not
+    assert batched.model_id == "org/random-batched"
+    assert "--batch-size 8" in batched.reason and "random weights" not in batched.reason
+
+    with pytest.raises(InputError, match="random weights"):  # only random-weight results
+        calibrate(population(10, random_weights=True))
+    (entry,) = calibrate(population(10, random_weights=True), allow_random_weights=True).entries
+    assert entry.population.n == 10
+
+
 def test_written_table_loads_back(tmp_path):
     table = calibrate(population(10), "quantile", version="2.0.0")
     path = write_table(table, tmp_path / "t.json")
     assert load_table(path) == table
+    assert json.loads(path.read_text()) == encode_table(table)
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,18 +458,18 @@ def test_shipped_tables_are_valid():
 
 def test_default_table_is_the_provisional_text_table():
     table = load_table()
-    assert table["status"] == "provisional" and table["method"] == "log"
-    assert table["unit"] == "Wh per 1000 queries"
-    source = table["source"]
+    assert table.status == "provisional" and table.method == "log"
+    assert table.unit == "Wh per 1000 queries"
+    source = table.source
     for words in ("not calibrated", "Luccioni", "issue-7", "A100", "log scale", "size class A only"):
         assert words in source, words
     for task in TEXT_TASKS:
         entry = find_entry(table, task, "H100", size_class="A" if task == "text-generation" else None)
         assert entry is not None, task
-        pop, cuts = entry["population"], entry["cut_points"]
-        assert pop["n"] == 0 and "model_ids" not in pop
-        assert pop["max"] / pop["min"] == pytest.approx(100)
-        ratios = [b / a for a, b in zip([pop["min"], *cuts], [*cuts, pop["max"]], strict=True)]
+        pop, cuts = entry.population, entry.cut_points
+        assert pop.n == 0 and pop.model_ids is None
+        assert pop.max / pop.min == pytest.approx(100)
+        ratios = [b / a for a, b in zip([pop.min, *cuts], [*cuts, pop.max], strict=True)]
         assert ratios == pytest.approx([10**0.4] * 5, rel=0.01)  # five equal log bands
 
 
@@ -385,15 +480,16 @@ def test_default_table_is_the_provisional_text_table():
 )  # fmt: skip
 def test_provisional_table_centres_on_luccioni_task_means(task, kwh_per_1000):
     entry = find_entry(load_table(), task, "H100", size_class="A" if task == "text-generation" else None)
-    centre = math.sqrt(entry["population"]["min"] * entry["population"]["max"])
+    centre = math.sqrt(entry.population.min * entry.population.max)
     assert centre == pytest.approx(kwh_per_1000 * 1000, rel=0.01)  # kWh/1000 -> Wh/1000
     assert rate(result(centre, task=task, parameters=1_100_000_000), load_table()).stars == 3
 
 
 def _broken(mutate) -> dict:
-    table = copy.deepcopy(load_table())
-    mutate(table)
-    return table
+    """The JSON form of the default table, changed by ``mutate``."""
+    data = encode_table(load_table())
+    mutate(data)
+    return data
 
 
 @pytest.mark.parametrize(
@@ -409,13 +505,15 @@ def _broken(mutate) -> dict:
         (lambda t: t.__setitem__("created", "21/11/2026"), "$.created"),
         (lambda t: t.pop("source"), "$"),
         (lambda t: t.__setitem__("extra", 1), "$"),
-        (lambda t: t["entries"].append(copy.deepcopy(t["entries"][0])), "$.entries[10]"),
+        (lambda t: t["entries"].append(json.loads(json.dumps(t["entries"][0]))), "$.entries[10]"),
         (lambda t: t["entries"][0]["population"].__setitem__("max", 0.3), "$.entries[0].cut_points"),
     ],
 )
 def test_invalid_table_errors_name_the_json_path(tmp_path, mutate, path):
+    broken = _broken(mutate)
+    assert any(e.startswith(f"{path}:") for e in table_errors(broken)), table_errors(broken)
     file = tmp_path / "table.json"
-    file.write_text(json.dumps(_broken(mutate)))
+    file.write_text(json.dumps(broken))
     with pytest.raises(InvalidFileError) as info:
         load_table(file)
     assert any(e.startswith(f"{path}:") for e in info.value.errors), info.value.errors
@@ -423,13 +521,16 @@ def test_invalid_table_errors_name_the_json_path(tmp_path, mutate, path):
 
 
 def test_measured_table_needs_model_ids_and_ten_results():
-    table = calibrate(population(10))
-    del table["entries"][0]["population"]["model_ids"]
-    assert any(e.startswith("$.entries[0].population:") for e in table_errors(table))
-    table = calibrate(population(10))
-    table["entries"][0]["population"]["n"] = 9
-    table["entries"][0]["population"]["model_ids"].pop()
-    assert any(e.startswith("$.entries[0].population.n:") for e in table_errors(table))
+    data = encode_table(calibrate(population(10)))
+    assert table_errors(data) == []
+    del data["entries"][0]["population"]["model_ids"]
+    assert any(e.startswith("$.entries[0].population:") for e in table_errors(data))
+    data = encode_table(calibrate(population(10)))
+    data["entries"][0]["population"]["n"] = 9
+    data["entries"][0]["population"]["model_ids"].pop()
+    assert any(e.startswith("$.entries[0].population.n:") for e in table_errors(data))
+    with pytest.raises(InvalidFileError, match=r"\$\.entries\[0\]\.population\.n"):
+        decode_table(data)
 
 
 def test_unreadable_tables(tmp_path):
@@ -445,42 +546,18 @@ def test_default_table_with_one_shipped_table_is_that_table_with_provenance():
     (path,) = shipped_tables()
     raw = load_table(path)
     table = load_table()
-    assert table_errors(table) == []
-    assert [s["table_version"] for s in table["composed_from"]] == [raw["table_version"]]
-    assert table["composed_from"][0]["file"] == path.name
-    assert {k: v for k, v in table.items() if k not in ("entries", "composed_from")} == {
-        k: v for k, v in raw.items() if k != "entries"
-    }
-    provenance = {"table_version": raw["table_version"], "status": "provisional", "method": "log"}
-    assert table["entries"] == [e | provenance for e in raw["entries"]]
-    assert "table_version" not in raw["entries"][0]  # the file itself is untouched
+    assert table_errors(encode_table(table)) == []
+    assert [s.table_version for s in table.composed_from] == [raw.table_version]
+    assert table.composed_from[0].file == path.name
+    assert dataclasses.replace(table, entries=raw.entries, composed_from=()) == raw
+    provenance = Provenance(raw.table_version, "provisional", "log")
+    assert table.entries == tuple(dataclasses.replace(e, provenance=provenance) for e in raw.entries)
+    assert raw.entries[0].provenance is None  # the file itself is untouched
+    assert "table_version" not in json.loads(path.read_text())["entries"][0]
 
 
 # --------------------------------------------------------------------------------------------
-# CLI: rate and calibrate (load_result is replaced by a reader of FakeResult JSON)
-
-
-def _write_fake(path: Path, res: FakeResult) -> Path:
-    data = {k: v for k, v in res.__dict__.items() if k != "gpu_energy"}
-    data["gpu_energy"] = None if res.gpu_energy is None else res.gpu_energy.to_dict()
-    path.write_text(json.dumps(data))
-    return path
-
-
-def _read_fake(path) -> FakeResult:
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as err:
-        raise InvalidFileError(f"{path}: cannot read: {err}") from err
-    gpu = data.pop("gpu_energy")
-    return FakeResult(**data, gpu_energy=None if gpu is None else Stats.from_dict(gpu))
-
-
-@pytest.fixture
-def fake_results(monkeypatch):
-    import energy_badge.result
-
-    monkeypatch.setattr(energy_badge.result, "load_result", _read_fake)
+# CLI: rate and calibrate, on real result files
 
 
 def _cli(*args):
@@ -489,8 +566,22 @@ def _cli(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-def test_cli_rate_table_and_json(tmp_path, fake_results):
-    path = _write_fake(tmp_path / "r.json", result(1.5, model_id="org/tiny"))
+def _write(path: Path, value: float, rel: float = 0.05, **knobs) -> Path:
+    """A result file of mean ``value`` and 95 % interval ``value * (1 ± rel)``."""
+    return write_result_file(path, samples=samples_for(value, value * rel, 5), **knobs)
+
+
+def _write_results(folder: Path, results: list[EnergyResult]) -> list[Path]:
+    paths = []
+    for i, res in enumerate(results):
+        path = folder / f"r{i}.json"
+        path.write_text(res.to_json(), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_cli_rate_table_and_json(tmp_path):
+    path = _write(tmp_path / "r.json", 1.5, model_id="org/tiny")
     out = _cli("rate", path)
     assert out.exit_code == 0, out.output
     assert "org/tiny" in out.output and "★★★☆☆" in out.output and "3 of 5" in out.output
@@ -500,51 +591,68 @@ def test_cli_rate_table_and_json(tmp_path, fake_results):
     assert out.exit_code == 0
     data = json.loads(out.output)
     assert data["stars"] == 3 and data["cut_points"] == [0.502, 1.26, 3.17, 7.96]
+    assert data["value"] == pytest.approx(1.5) and data["ci95_low"] == pytest.approx(1.425, rel=1e-3)
 
 
-def test_cli_rate_unrated_and_custom_table(tmp_path, fake_results):
-    path = _write_fake(tmp_path / "r.json", result(1.5, hardware_class="T4"))
+def test_cli_rate_unrated_and_custom_table(tmp_path):
+    path = _write(tmp_path / "r.json", 1.5, hardware_class="T4", gpu_name="Tesla T4")
     out = _cli("rate", path, "--json")
     assert out.exit_code == 0 and json.loads(out.output)["stars"] is None
     table = tmp_path / "t.json"
-    table.write_text(
-        json.dumps(table_with() | {"entries": [table_with()["entries"][0] | {"hardware_class": "T4"}]})
-    )
+    data = table_json()
+    data["entries"][0]["hardware_class"] = "T4"
+    table.write_text(json.dumps(data))
     out = _cli("rate", path, "--table", table, "--json")
+    assert out.exit_code == 0, out.output
     assert json.loads(out.output)["stars"] == 4
 
 
-def test_cli_rate_bad_files_exit_4(tmp_path, fake_results):
-    path = _write_fake(tmp_path / "r.json", result(1.5))
+def test_cli_rate_bad_files_exit_4(tmp_path):
+    path = _write(tmp_path / "r.json", 1.5)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(_broken(lambda t: t.__setitem__("method", "median"))))
     out = _cli("rate", path, "--table", bad)
     assert out.exit_code == EXIT_INPUT and "$.method" in out.output
     out = _cli("rate", tmp_path / "missing.json")
     assert out.exit_code == EXIT_INPUT
+    # a file edited to claim canonical: true for a batch-size 8 run is refused, not rated
+    forged = make_result(batch_size=8) | {"canonical": True, "non_canonical_reasons": []}
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    out = _cli("rate", tmp_path / "forged.json")
+    assert out.exit_code == EXIT_INPUT and "canonical" in out.output and "stars" not in out.output
 
 
-def test_cli_calibrate(tmp_path, fake_results):
-    files = [
-        _write_fake(tmp_path / f"r{i}.json", r)
-        for i, r in enumerate(population(10) + population(2, "summarization"))
-    ]
+def test_cli_calibrate(tmp_path):
+    files = _write_results(tmp_path, population(10) + population(2, "summarization"))
     out_file = tmp_path / "tables" / "mine.json"
     out = _cli("calibrate", *files, "--method", "quantile", "-o", out_file, "--version", "3.1.0")
     assert out.exit_code == 0, out.output
     table = load_table(out_file)
-    assert table["table_version"] == "3.1.0" and table["method"] == "quantile"
+    assert table.table_version == "3.1.0" and table.method == "quantile" and table.status == "measured"
+    assert table == calibrate(population(10) + population(2, "summarization"), "quantile",
+                              version="3.1.0", created=table.created)  # fmt: skip
     assert "skipped" in out.output and "summarization" in out.output
 
 
-def test_cli_calibrate_too_few_exits_4(tmp_path, fake_results):
-    files = [_write_fake(tmp_path / f"r{i}.json", r) for i, r in enumerate(population(4))]
+def test_cli_calibrate_too_few_exits_4(tmp_path):
+    files = _write_results(tmp_path, population(4))
     out = _cli("calibrate", *files, "-o", tmp_path / "t.json")
     assert out.exit_code == EXIT_INPUT
     assert "text-classification on H100" in out.output and "4 canonical results" in out.output
     assert not (tmp_path / "t.json").exists()
     out = _cli("calibrate", *files, "--method", "median", "-o", tmp_path / "t.json")
     assert out.exit_code == EXIT_USAGE
+
+
+def test_cli_calibrate_allow_random_weights(tmp_path):
+    files = _write_results(tmp_path, population(10, random_weights=True))
+    out = _cli("calibrate", *files, "-o", tmp_path / "t.json")
+    assert out.exit_code == EXIT_INPUT and "random weights" in out.output
+    out = _cli("calibrate", *files, "--allow-random-weights", "-o", tmp_path / "t.json")
+    assert out.exit_code == 0, out.output
+    assert (
+        "10 of them measured real architectures with random weights" in load_table(tmp_path / "t.json").source
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -562,11 +670,11 @@ def test_size_class_boundaries(parameters, size):
 
 def test_size_class_only_for_text_generation():
     assert rating_mod.result_size_class(result(1.0, task="text-generation", parameters=7 * 10**9)) == "A"
+    assert rating_mod.result_size_class(result(1.0, task="text-generation", parameters=70 * 10**9)) == "C"
     assert rating_mod.result_size_class(result(1.0, parameters=7 * 10**9)) is None  # text-classification
-    assert rating_mod.result_size_class(result(1.0, task="text-generation")) is None  # count unknown
 
 
-def _generation_table(*sizes: str | None, check: bool = True) -> dict:
+def _generation_json(*sizes: str | None) -> dict:
     """A table with one text-generation entry per size (None: an entry without a size class)."""
     entries = []
     for i, size in enumerate(sizes):
@@ -580,8 +688,11 @@ def _generation_table(*sizes: str | None, check: bool = True) -> dict:
         if size is not None:
             entry["size_class"] = size
         entries.append(entry)
-    table = table_with() | {"entries": entries}
-    return validate_table(table) if check else table
+    return table_json() | {"entries": entries}
+
+
+def _generation_table(*sizes: str | None) -> RatingTable:
+    return decode_table(_generation_json(*sizes))
 
 
 def test_text_generation_is_rated_in_its_size_class():
@@ -607,46 +718,47 @@ def test_shipped_table_rates_only_size_class_a_text_generation():
     assert big.stars is None and big.size_class == "C"
     reason = big.unrated_reason
     assert "size class C" in reason and "70.6B parameters" in reason and "size class A" in reason
-    unknown = rate(result(40.0, task="text-generation"), table)
-    assert unknown.stars is None and "parameter count" in unknown.unrated_reason
-    for entry in table["entries"]:
-        assert ("size_class" in entry) == (entry["task"] == "text-generation")
+    for entry in table.entries:
+        assert (entry.size_class is not None) == (entry.task == "text-generation")
 
 
 def test_entry_without_size_class_rates_every_size_and_sized_entry_wins():
     old_style = _generation_table(None)  # a table written before size classes
     assert rate(result(1.5, task="text-generation", parameters=10**11), old_style).stars == 4
-    assert rate(result(1.5, task="text-generation"), old_style).stars == 4
+    assert rate(result(1.5, task="text-generation", parameters=10**6), old_style).stars == 4
     table = _generation_table(None, "B")
-    assert find_entry(table, "text-generation", "H100", "1.0", "B")["size_class"] == "B"
-    assert "size_class" not in find_entry(table, "text-generation", "H100", "1.0", "A")
-    assert "size_class" not in find_entry(table, "text-generation", "H100", "1.0", None)
+    assert find_entry(table, "text-generation", "H100", "1.0.0", "B").size_class == "B"
+    assert find_entry(table, "text-generation", "H100", "1.0.0", "A").size_class is None
+    assert find_entry(table, "text-generation", "H100", "1.0.0", None).size_class is None
+    medium = result(15.0, task="text-generation", parameters=34 * 10**9)
+    assert rate(medium, table).cut_points == (10, 20, 30, 40)
 
 
 def test_workload_pin_outranks_size_class():
-    table = _generation_table("A", None)
-    table["entries"][1]["workload_version"] = "1.0"
-    validate_table(table)
-    assert find_entry(table, "text-generation", "H100", "1.0", "A") is table["entries"][1]
-    assert find_entry(table, "text-generation", "H100", "2.0", "A") is table["entries"][0]
+    data = _generation_json("A", None)
+    data["entries"][1]["workload_version"] = "1.0.0"
+    table = decode_table(data)
+    assert find_entry(table, "text-generation", "H100", "1.0.0", "A") is table.entries[1]
+    assert find_entry(table, "text-generation", "H100", "2.0.0", "A") is table.entries[0]
+    small = result(15.0, task="text-generation", parameters=7 * 10**9)  # workload 1.0.0, class A
+    assert rate(small, table).cut_points == (10, 20, 30, 40)
 
 
 def test_size_class_rules_in_tables():
-    table = _generation_table("A", "A", check=False)
+    duplicated = _generation_json("A", "A")
     assert any(e.startswith("$.entries[1]: duplicates $.entries[0]") and "size class A" in e
-               for e in table_errors(table))  # fmt: skip
-    assert table_errors(_generation_table("A", "B", None)) == []
-    wrong_task = table_with()
-    wrong_task["entries"][0]["size_class"] = "A"  # on text-classification
+               for e in table_errors(duplicated))  # fmt: skip
+    assert table_errors(_generation_json("A", "B", None)) == []
+    wrong_task = table_json(size_class="A")  # on text-classification
     wrong_task_errors = table_errors(wrong_task)
     assert any(e.startswith("$.entries[0].size_class:") for e in wrong_task_errors), wrong_task_errors
-    bad_value = _generation_table("A", check=False)
+    bad_value = _generation_json("A")
     bad_value["entries"][0]["size_class"] = "D"
     assert any(e.startswith("$.entries[0].size_class:") for e in table_errors(bad_value))
 
 
 def test_calibrate_groups_text_generation_by_size_class():
-    def generation(n: int, parameters: int, start: float, tag: str) -> list[FakeResult]:
+    def generation(n: int, parameters: int, start: float, tag: str) -> list[EnergyResult]:
         return [
             result(start * 1.5**i, model_id=f"org/{tag}-{i}", task="text-generation", parameters=parameters)
             for i in range(n)
@@ -654,23 +766,28 @@ def test_calibrate_groups_text_generation_by_size_class():
 
     small = generation(10, 7 * 10**9, 10.0, "small")
     medium = generation(4, 30 * 10**9, 100.0, "medium")
-    unknown = result(5.0, model_id="org/unknown", task="text-generation")
-    table = calibrate([*small, *medium, unknown, *population(10)], "log")
-    keys = {(e["task"], e.get("size_class")) for e in table["entries"]}
+    # The schema requires a parameter count, so every text-generation result has a size class; a
+    # result without a hardware class is what calibrate cannot group.
+    unclassed = result(
+        5.0, model_id="org/unclassed", task="text-generation", hardware_class=None, gpu_name="NVIDIA L40S"
+    )
+    table = calibrate([*small, *medium, unclassed, *population(10)], "log")
+    keys = {(e.task, e.size_class) for e in table.entries}
     assert keys == {("text-generation", "A"), ("text-classification", None)}
-    (skipped,) = table["skipped_groups"]
-    assert skipped["size_class"] == "B" and skipped["count"] == 4
-    (excluded,) = table["excluded_results"]
-    assert excluded["model_id"] == "org/unknown" and "parameter count" in excluded["reason"]
+    (skipped,) = table.skipped_groups
+    assert skipped.size_class == "B" and skipped.count == 4
+    (excluded,) = table.excluded_results
+    assert excluded.model_id == "org/unclassed" and "NVIDIA L40S" in excluded.reason
+    assert "no hardware class" in excluded.reason
     assert rate(small[0], table).stars == 5 and rate(small[-1], table).stars == 1
     assert rate(medium[0], table).stars is None
     with pytest.raises(InputError, match=r"text-generation on H100 \(size class B\)"):
         calibrate(medium)
 
 
-def test_cli_rate_shows_the_size_class(tmp_path, fake_results):
-    path = _write_fake(
-        tmp_path / "r.json", result(40.0, task="text-generation", parameters=34 * 10**9, model_id="org/mid")
+def test_cli_rate_shows_the_size_class(tmp_path):
+    path = _write(
+        tmp_path / "r.json", 40.0, task="text-generation", parameters=34 * 10**9, model_id="org/mid"
     )
     out = _cli("rate", path)
     assert out.exit_code == 0, out.output
@@ -678,7 +795,7 @@ def test_cli_rate_shows_the_size_class(tmp_path, fake_results):
 
 
 # --------------------------------------------------------------------------------------------
-# Several shipped tables: the default table is their composite (rule in energy_badge/rating.py)
+# Several shipped tables: the default table is their composite (rule in energy_badge/rating/)
 
 PROVISIONAL = "0.1.0-provisional"  # the shipped table
 MEASURED = "2027.01.15-h100"
@@ -690,31 +807,28 @@ def _samples(mean: float) -> tuple[float, float]:
 
 
 @functools.cache
-def _measured_h100_table(method: str) -> str:
+def _measured_h100_table(method: str) -> RatingTable:
     """A calibrated (measured) table for H100 only, from synthetic results_factory results:
     text classification (0.1 to 10 Wh per 1000 queries) and text generation of size class B only
     (30B parameters; class A has no results, so the table has no class A entry)."""
     classifiers = [
-        EnergyResult(make_result(model_id=f"org/tc-{i}", samples=_samples(0.1 * 10 ** (i * 2 / 9))))
+        make_energy_result(model_id=f"org/tc-{i}", samples=_samples(0.1 * 10 ** (i * 2 / 9)))
         for i in range(10)
     ]
     generators = [
-        EnergyResult(
-            make_result(
-                model_id=f"org/gen-30b-{i}",
-                task="text-generation",
-                parameters=30_000_000_000,
-                samples=_samples(50.0 * 10 ** (i / 9)),
-            )
+        make_energy_result(
+            model_id=f"org/gen-30b-{i}",
+            task="text-generation",
+            parameters=30_000_000_000,
+            samples=_samples(50.0 * 10 ** (i / 9)),
         )
         for i in range(10)
     ]
-    table = calibrate([*classifiers, *generators], method, version=MEASURED, created="2027-01-15")
-    return json.dumps(table)
+    return calibrate([*classifiers, *generators], method, version=MEASURED, created="2027-01-15")
 
 
-def measured_h100_table(method: str = "log", **changes) -> dict:
-    return json.loads(_measured_h100_table(method)) | changes
+def measured_h100_table(method: str = "log", **changes) -> RatingTable:
+    return dataclasses.replace(_measured_h100_table(method), **changes)
 
 
 @pytest.fixture
@@ -726,10 +840,10 @@ def shipped(tmp_path, monkeypatch):
     folder.mkdir()
     for path in shipped_tables():
         shutil.copy(path, folder / path.name)
-    monkeypatch.setattr(rating_mod, "shipped_tables", lambda: sorted(folder.glob("*.json")))
+    monkeypatch.setattr(tables_mod, "shipped_tables", lambda: sorted(folder.glob("*.json")))
 
-    def add(table: dict, name: str | None = None) -> Path:
-        return write_table(table, folder / (name or f"rating-table-{table['table_version']}.json"))
+    def add(table: RatingTable, name: str | None = None) -> Path:
+        return write_table(table, folder / (name or f"rating-table-{table.table_version}.json"))
 
     return add
 
@@ -739,12 +853,21 @@ def _raw_provisional() -> dict:
     return json.loads(path.read_text())
 
 
+def _provisional() -> RatingTable:
+    return decode_table(_raw_provisional())
+
+
 def _result(value: float, **kwargs) -> EnergyResult:
-    return EnergyResult(make_result(samples=_samples(value), **kwargs))
+    return make_energy_result(samples=_samples(value), **kwargs)
 
 
-def _pair(entries: list[dict], task: str, hardware: str) -> list[dict]:
-    return [e for e in entries if e["task"] == task and e["hardware_class"] == hardware]
+def _pair(entries, task: str, hardware: str) -> list:
+    """The entries (typed or JSON) of one task on one hardware class."""
+
+    def get(e, key):
+        return e[key] if isinstance(e, dict) else getattr(e, key)
+
+    return [e for e in entries if get(e, "task") == task and get(e, "hardware_class") == hardware]
 
 
 def test_measured_table_rates_its_hardware_and_the_provisional_table_the_rest(shipped):
@@ -752,16 +875,16 @@ def test_measured_table_rates_its_hardware_and_the_provisional_table_the_rest(sh
 
     shipped(measured_h100_table())
     table = load_table()
-    assert table_errors(table) == []
-    assert [(s["table_version"], s["status"]) for s in table["composed_from"]] == [
+    assert table_errors(encode_table(table)) == []
+    assert [(s.table_version, s.status) for s in table.composed_from] == [
         (MEASURED, "measured"),
         (PROVISIONAL, "provisional"),
     ]
-    assert table["status"] == "provisional"  # not every entry is measured
+    assert table.status == "provisional"  # not every entry is measured
     measured = find_entry(table, "text-classification", "H100", "1.0.0")
-    assert measured["table_version"] == MEASURED and measured["population"]["n"] == 10
-    cuts = measured["cut_points"]
-    assert cuts == pytest.approx([0.2512, 0.631, 1.585, 3.981], rel=1e-3)  # log bands of 0.1-10
+    assert measured.provenance.table_version == MEASURED and measured.population.n == 10
+    cuts = measured.cut_points
+    assert cuts == pytest.approx((0.2512, 0.631, 1.585, 3.981), rel=1e-3)  # log bands of 0.1-10
 
     h100 = rate(_result(0.3))
     assert h100.stars == stars_for(0.3, cuts) == 4  # the provisional table would give 5 (0.3 < 0.502)
@@ -788,33 +911,53 @@ def test_a_task_the_measured_table_lacks_on_its_hardware_keeps_the_provisional_e
 def test_the_measured_table_replaces_all_provisional_entries_of_its_task_and_hardware(shipped):
     """Per (task, hardware class), not per entry: the measured text-generation H100 entries (class
     B only, pinned to workload 1.0.0) replace the provisional class A entry, and the unpinned
-    provisional text-classification H100 entry no longer rates other workload versions."""
+    provisional text-classification H100 entry no longer rates a workload version the measured
+    table has no entry for (here, a measured table pinned to 2.0.0 and a result of 1.0.0)."""
     shipped(measured_h100_table())
     table = load_table()
-    generation = _pair(table["entries"], "text-generation", "H100")
-    assert [(e.get("size_class"), e["table_version"]) for e in generation] == [("B", MEASURED)]
+    generation = _pair(table.entries, "text-generation", "H100")
+    assert [(e.size_class, e.provenance.table_version) for e in generation] == [("B", MEASURED)]
     assert rate(_result(200.0, task="text-generation", parameters=30_000_000_000)).table_version == MEASURED
     small = rate(_result(40.0, task="text-generation", parameters=7_000_000_000))
     assert small.stars is None and (small.table_version, small.table_status) == (MEASURED, "measured")
     reason = small.unrated_reason
     assert f"rating table {MEASURED}" in reason and "size class A" in reason and "size class B" in reason
     assert "only this one is used for text-generation on H100" in reason
-    other_workload = rate(result(0.3, workload_version="0.9.0"))  # provisional entry is unpinned
-    assert other_workload.stars is None and other_workload.table_version == MEASURED
-    assert "workload version 0.9.0" in other_workload.unrated_reason
     # a GPU no table covers: both tables are named, the rating quotes the most preferred one
-    t4 = rate(result(0.3, hardware_class="T4"))
+    t4 = rate(_result(0.3, hardware_class="T4", gpu_name="Tesla T4"))
     assert t4.stars is None and (t4.table_version, t4.table_status) == (MEASURED, "measured")
     assert f"the shipped rating tables ({MEASURED}, {PROVISIONAL}) have no entry" in t4.unrated_reason
     assert "A100, H100" in t4.unrated_reason
+
+
+def test_a_measured_table_of_another_workload_version_leaves_the_pair_unrated(shipped):
+    """The unpinned provisional text-classification H100 entry would rate a 1.0.0 result; once a
+    measured table covers text classification on H100 (for workload 2.0.0 only), it does not."""
+    base = measured_h100_table(table_version="2027.02.01-h100-v2", created="2027-02-01")
+    pinned_v2 = dataclasses.replace(
+        base,
+        entries=tuple(
+            dataclasses.replace(e, workload_version="2.0.0") if e.task == "text-classification" else e
+            for e in base.entries
+        ),
+    )
+    assert rate(_result(0.3)).stars == 5  # before: the provisional entry rates it
+    shipped(pinned_v2)
+    r = rate(_result(0.3))
+    assert r.stars is None and (r.table_version, r.table_status) == ("2027.02.01-h100-v2", "measured")
+    assert "with workload version 1.0.0" in r.unrated_reason
+    assert "only this one is used for text-classification on H100" in r.unrated_reason
+    assert rate(_result(0.3, **A100)).stars == 5  # other hardware keeps the provisional entry
 
 
 def test_an_explicit_table_file_is_used_alone_and_as_it_is(shipped, tmp_path):
     path = write_table(measured_h100_table(), tmp_path / "measured.json")
     shipped(measured_h100_table())
     table = load_table(path)
-    assert table == json.loads(path.read_text()) == measured_h100_table()
-    assert "composed_from" not in table and "table_version" not in table["entries"][0]
+    assert table == measured_h100_table()
+    assert encode_table(table) == json.loads(path.read_text())
+    assert table.composed_from == () and table.entries[0].provenance is None
+    assert "composed_from" not in json.loads(path.read_text())
     a100 = rate(_result(0.3, **A100), table)
     assert a100.stars is None and (a100.table_version, a100.table_status) == (MEASURED, "measured")
     assert a100.unrated_reason == (
@@ -822,11 +965,12 @@ def test_an_explicit_table_file_is_used_alone_and_as_it_is(shipped, tmp_path):
         "(it covers text-classification on: H100)"
     )
     provisional = load_table(shipped_tables()[0])
-    assert provisional == _raw_provisional() and rate(_result(0.3), provisional).stars == 5
+    assert provisional == _provisional() and encode_table(provisional) == _raw_provisional()
+    assert rate(_result(0.3), provisional).stars == 5
 
 
-def _newer_provisional() -> dict:
-    return _raw_provisional() | {"table_version": "0.2.0", "created": "2027-06-01"}
+def _newer_provisional() -> RatingTable:
+    return dataclasses.replace(_provisional(), table_version="0.2.0", created="2027-06-01")
 
 
 @pytest.mark.parametrize(
@@ -848,29 +992,29 @@ def test_default_table_ranks_measured_then_newer_then_higher_version(shipped, ex
     for i, table in enumerate(tables):
         shipped(table, name=f"z{len(tables) - i}.json")  # file names sort against the ranking
     table = load_table()
-    assert table_errors(table) == []
+    assert table_errors(encode_table(table)) == []
     assert rate(_result(0.3)).table_version == h100
     assert rate(_result(0.3, **A100)).table_version == a100
-    used = [s["table_version"] for s in table["composed_from"]]
+    used = [s.table_version for s in table.composed_from]
     assert used == [h100, a100]  # tables that lost every pair add nothing
-    assert table["table_version"] == h100
+    assert table.table_version == h100
 
 
 def test_each_rating_uses_the_method_of_its_own_table(shipped):
     shipped(measured_h100_table("linear"))
     table = load_table()
-    assert table["method"] == "linear"  # the most preferred table's; the A100 entries are log
+    assert table.method == "linear"  # the most preferred table's; the A100 entries are log
     h100, a100 = rate(_result(0.3)), rate(_result(0.3, **A100))
     assert (h100.method, a100.method) == ("linear", "log")
     h100_entry = find_entry(table, "text-classification", "H100", "1.0.0")
     a100_entry = find_entry(table, "text-classification", "A100", "1.0.0")
-    assert h100.position == pytest.approx(position(0.3, h100_entry, "linear"))
-    assert a100.position == pytest.approx(position(0.3, a100_entry, "log"))
-    assert a100.position != pytest.approx(position(0.3, a100_entry, "linear"))
+    assert h100.position == pytest.approx(position(h100.value, h100_entry, "linear"))
+    assert a100.position == pytest.approx(position(a100.value, a100_entry, "log"))
+    assert a100.position != pytest.approx(position(a100.value, a100_entry, "linear"))
 
 
 def test_two_shipped_tables_with_one_version_are_refused(shipped):
-    shipped(_raw_provisional() | {"created": "2027-06-01"}, name="copy.json")
+    shipped(dataclasses.replace(_provisional(), created="2027-06-01"), name="copy.json")
     with pytest.raises(InvalidFileError, match=f"copy.json and .* the same table_version {PROVISIONAL}"):
         load_table()
     with pytest.raises(InvalidFileError, match="no rating table to compose"):
@@ -884,7 +1028,7 @@ def test_composite_table_is_checked_and_loads_back_from_a_file(shipped, tmp_path
     assert load_table(path) == table
     assert rate(_result(0.3), load_table(path)) == rate(_result(0.3))
 
-    mixed = copy.deepcopy(table)  # a provisional class A entry beside the measured class B entry
+    mixed = encode_table(table)  # a provisional class A entry beside the measured class B entry
     (provisional_a,) = _pair(_raw_provisional()["entries"], "text-generation", "H100")
     mixed["entries"].append(
         provisional_a | {"table_version": PROVISIONAL, "status": "provisional", "method": "log"}
@@ -894,16 +1038,16 @@ def test_composite_table_is_checked_and_loads_back_from_a_file(shipped, tmp_path
     mixing = f"{last}.table_version: text-generation on H100 comes from table {MEASURED}"
     assert any(e.startswith(mixing) for e in errors), errors
 
-    unnamed = copy.deepcopy(table)
+    unnamed = encode_table(table)
     del unnamed["entries"][0]["table_version"]
     needs = "$.entries[0]: an entry of a composite table needs table_version"
-    assert any(e.startswith(needs) for e in table_errors(unnamed))
-    wrong_status = copy.deepcopy(table)
+    assert any(e.startswith(needs) for e in table_errors(unnamed)), table_errors(unnamed)
+    wrong_status = encode_table(table)
     wrong_status["entries"][-1]["table_version"] = MEASURED  # a provisional entry claimed by the measured
     claim = f".status: provisional, but table {MEASURED} is measured"
     assert any(e.endswith(claim) for e in table_errors(wrong_status)), table_errors(wrong_status)
 
-    no_ids = copy.deepcopy(table)  # a measured entry keeps the measured table's guarantees
+    no_ids = encode_table(table)  # a measured entry keeps the measured table's guarantees
     assert no_ids["entries"][0]["status"] == "measured"
     del no_ids["entries"][0]["population"]["model_ids"]
     assert any(e.startswith("$.entries[0].population:") for e in table_errors(no_ids))
@@ -929,3 +1073,25 @@ def test_cli_rate_names_the_table_of_the_entry_used(shipped, tmp_path):
     measured_file = write_table(measured_h100_table(), tmp_path / "measured.json")
     data = json.loads(_cli("rate", a100, "--table", measured_file, "--json").output)
     assert data["stars"] is None and data["table_version"] == MEASURED
+
+
+def test_calibrate_counts_only_the_random_weight_results_it_tabled():
+    """Older duplicates and skipped groups are not counted among the tabled random-weight results;
+    duplicates are ordered by time, not by the text of their timestamps."""
+    real = [make_energy_result(model_id=f"org/r{i}", samples=(0.2 * 1.5**i,)) for i in range(10)]
+    new = make_energy_result(
+        model_id="org/rand", samples=(0.5,), random_weights=True, created_at="2026-11-21T00:00:00.5Z"
+    )
+    old = make_energy_result(  # half a second older, though its text sorts after the newer one's
+        model_id="org/rand", samples=(0.6,), random_weights=True, created_at="2026-11-21T00:00:00Z"
+    )
+    skipped = [
+        make_energy_result(
+            model_id=f"org/s{i}", task="summarization", samples=(1.0 + i,), random_weights=True
+        )
+        for i in range(2)
+    ]
+    table = calibrate([*real, old, new, *skipped], allow_random_weights=True)
+    assert "from 11 results" in table.source and "1 of them measured real architectures" in table.source
+    (excluded,) = table.excluded_results
+    assert excluded.model_id == "org/rand" and "newer one from 2026-11-21T00:00:00.5Z" in excluded.reason

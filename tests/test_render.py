@@ -11,22 +11,23 @@ import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_rating import FakeResult, _read_fake, _write_fake, result, table_with
+from results_factory import make_energy_result, samples_for, write_result_file
+from test_rating import table_json
 
 from energy_badge import render
 from energy_badge.errors import EXIT_INPUT, EXIT_USAGE
-from energy_badge.rating import load_table, rate
+from energy_badge.rating import load_table, rate, unmeasured_rating
 from energy_badge.render import (
     badge_svg,
+    describe,
     fit_text,
-    format_energy,
     label_layout,
     label_svg,
     shields_json,
     text_width,
     to_png,
 )
-from energy_badge.stats import Stats
+from energy_badge.text import format_energy, format_interval
 
 SVG = "{http://www.w3.org/2000/svg}"
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -57,8 +58,13 @@ SHIELDS_ENDPOINT_SCHEMA = {
 }
 
 
-def rated(value=1.5, **kwargs):
-    res = result(value, **kwargs)
+def rated(value: float | None = 1.5, **knobs):
+    """A real result (five repetitions of mean ``value``, 95 % interval ``value * (1 ± 0.05)``;
+    ``None``: a performance-only run without energy) and its rating by the shipped tables."""
+    if value is None:
+        res = make_energy_result(energy=False, **knobs)
+    else:
+        res = make_energy_result(samples=samples_for(value, 0.05 * value, 5), **knobs)
     return res, rate(res, load_table())
 
 
@@ -153,13 +159,30 @@ def test_badge_colour_by_stars(value, stars, color):
 
 
 def test_unrated_badge_is_grey_and_says_so():
-    res, rating = rated(0.42, hardware_class="T4")
+    res, rating = rated(0.42, hardware_class="T4", gpu_name="Tesla T4")
     root = ET.fromstring(badge_svg(res, rating))
     assert render.UNRATED_COLOR in [r.get("fill") for r in root.iter(f"{SVG}rect")]
     assert "unrated 0.42 Wh/1k" in [t.text for t in _texts(root)]
     assert "T4" in root.get("aria-label")
-    res, rating = rated(None)
-    assert "unrated" in [t.text for t in _texts(ET.fromstring(badge_svg(res, rating)))]
+    res, rating = rated(None)  # performance only: no energy, so not canonical
+    root = ET.fromstring(badge_svg(res, rating))
+    assert "unrated" in [t.text for t in _texts(root)]
+    assert render.UNRATED_COLOR in [r.get("fill") for r in root.iter(f"{SVG}rect")]
+    assert "no energy measured" in root.get("aria-label")
+
+
+def test_badge_of_a_model_without_a_result():
+    # The badge service's placeholder: no result yet (result=None), the rating says why.
+    rating = unmeasured_rating("org/new-model", "text-classification", load_table())
+    root = ET.fromstring(badge_svg(None, rating))
+    assert [t.text for t in _texts(root) if t.get("aria-hidden") is None] == ["AI energy", "unrated"]
+    assert render.UNRATED_COLOR in [r.get("fill") for r in root.iter(f"{SVG}rect")]
+    assert root.get("aria-label") == describe(None, rating)
+    assert describe(None, rating) == (
+        "AI energy: unrated (org/new-model, text-classification; rating table 0.1.0-provisional): "
+        "not measured yet"
+    )
+    assert shields_json(rating)["message"] == "unrated"
 
 
 def _check_texts_fit(svg: str, left_bound: float = 0.0):
@@ -181,11 +204,12 @@ def test_badge_boxes_hold_their_text():
     svg = badge_svg(res, rating)
     root = _check_texts_fit(svg)
     lay = render.badge_layout(rating)
-    assert lay["label_box"] >= lay["label_text_width"] + 2 * render.BADGE_PADDING
-    assert lay["message_box"] >= lay["message_text_width"] + 2 * render.BADGE_PADDING
-    assert float(root.get("width")) == lay["label_box"] + lay["message_box"]
+    assert lay.label_box >= lay.label_text_width + 2 * render.BADGE_PADDING
+    assert lay.message_box >= lay.message_text_width + 2 * render.BADGE_PADDING
+    assert float(root.get("width")) == lay.label_box + lay.message_box == lay.width
+    assert lay.message_text_width == pytest.approx(text_width(lay.message, render.BADGE_FONT_SIZE))
     short = render.badge_layout(rated(0.3)[1])
-    assert lay["message_box"] > short["message_box"]  # a longer message, a wider box
+    assert lay.message_box > short.message_box  # a longer message, a wider box
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,11 +217,11 @@ def test_badge_boxes_hold_their_text():
 
 
 def test_label_shows_everything():
-    res, rating = rated(1.5, model_id="distilbert/distilbert-base-uncased", workload_version="1.2")
+    res, rating = rated(1.5, model_id="distilbert/distilbert-base-uncased", created_at="2026-11-21T10:00:00Z")
     root = _check_texts_fit(label_svg(res, rating), render.LABEL_MARGIN)
     text = " ".join(t.text or "" for t in _texts(root))
     for part in ("distilbert/distilbert-base-uncased", "text-classification", "H100", "NVIDIA H100 80GB HBM3",
-                 "1.5", "Wh per 1000 queries", "95 % interval", "3 of 5", "2026-11-21", "v1.2",
+                 "1.5", "Wh per 1000 queries", "95 % interval 1.4 – 1.6", "3 of 5", "2026-11-21", "v1.0.0",
                  "0.1.0-provisional", "(provisional)", "0.502", "1.26", "3.17", "7.96"):  # fmt: skip
         assert part in text, part
     assert len([p for p in root.iter(f"{SVG}polygon") if p.get("fill") == render.STAR_COLORS[3]]) == 3
@@ -222,18 +246,18 @@ def test_long_model_names_fit_inside_the_label(model_id):
     assert model_id in root.get("aria-label")  # the full name is kept for screen readers
     _, texts, width, _ = label_layout(res, rating)
     for item in texts:
-        assert item["width"] <= item["room"] + 1e-9
+        assert item.width <= item.room + 1e-9
         assert (
-            render.LABEL_MARGIN - 0.01 <= item["x"]
-            and item["x"] + item["width"] <= width - render.LABEL_MARGIN + 0.01
+            render.LABEL_MARGIN - 0.01 <= item.x and item.x + item.width <= width - render.LABEL_MARGIN + 0.01
         )
 
 
 def test_unrated_label_gives_the_reason():
-    res, rating = rated(2.0, canonical=False, non_canonical_reasons=["custom inputs from my-file.txt"])
+    res, rating = rated(2.0, batch_size=8)
     root = _check_texts_fit(label_svg(res, rating), render.LABEL_MARGIN)
     text = " ".join(t.text or "" for t in _texts(root))
-    assert "unrated" in text and "my-file.txt" in text and "canonical" in text
+    assert "unrated" in text and "--batch-size 8" in text and "canonical" in text
+    assert rating.unrated_reason in root.get("aria-label")  # the whole reason, unshortened
 
 
 def test_xml_in_model_names_is_escaped():
@@ -279,7 +303,7 @@ def test_png_has_signature_and_svg_size(scale):
 @pytest.mark.parametrize("value", [0.3, 0.8, 2.0, 5.0, 10.0, None])
 def test_shields_json_follows_the_endpoint_schema(value):
     res, rating = rated(value)
-    data = shields_json(res, rating)
+    data = shields_json(rating)
     jsonschema.validate(data, SHIELDS_ENDPOINT_SCHEMA)
     assert json.loads(json.dumps(data)) == data
     assert data["schemaVersion"] == 1 and data["label"] == "AI energy"
@@ -304,11 +328,9 @@ def test_shields_schema_in_this_test_rejects_unknown_keys():
 
 
 @pytest.fixture
-def fake_result_file(tmp_path, monkeypatch):
-    import energy_badge.result
-
-    monkeypatch.setattr(energy_badge.result, "load_result", _read_fake)
-    return _write_fake(tmp_path / "r.json", result(0.8, model_id="org/tiny"))
+def fake_result_file(tmp_path):
+    """A real (synthetic) result file: 0.8 Wh per 1000 queries on an H100."""
+    return write_result_file(tmp_path / "r.json", model_id="org/tiny", samples=samples_for(0.8, 0.04, 5))
 
 
 def _cli(*args):
@@ -336,7 +358,7 @@ def test_cli_badge_formats_from_suffix(tmp_path, fake_result_file):
 
 def test_cli_badge_explicit_format_and_table(tmp_path, fake_result_file):
     table = tmp_path / "t.json"
-    table.write_text(json.dumps(table_with()))
+    table.write_text(json.dumps(table_json()))
     out = _cli("badge", fake_result_file, "-o", tmp_path / "x.out", "--format", "svg", "--table", table)
     assert out.exit_code == 0, out.output
     assert "5 of 5" in out.output  # 0.8 < 1.0, the test table's c1
@@ -353,18 +375,7 @@ def test_cli_badge_usage_errors(tmp_path, fake_result_file):
     assert not (tmp_path / "x.svg").exists()
 
 
-def test_fake_result_matches_the_accessors_render_uses():
-    # FakeResult stands in for energy_badge.result.EnergyResult; keep their accessors in step.
-    from energy_badge.result import EnergyResult
-
-    for name in FakeResult.__dataclass_fields__:
-        assert hasattr(EnergyResult, name), name
-    assert isinstance(result(1.0).gpu_energy, Stats)
-
-
 def test_interval_ends_get_digits_until_they_differ():
-    from energy_badge.render import format_interval
-
     assert format_interval(0.1771, 0.1789) == ("0.177", "0.179")
     assert format_interval(0.17712, 0.17718) == ("0.1771", "0.1772")
     assert format_interval(0.12, 0.31) == ("0.12", "0.31")

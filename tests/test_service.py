@@ -18,8 +18,9 @@ from service_support import SECRET, SHA1, SHA2, TASK, payload, store_result
 
 from energy_badge.bulk.state import StateStore
 from energy_badge.errors import UsageError
+from energy_badge.hub import repo_id_problem
 from energy_badge.service.app import BADGE_MAX_AGE, create_app
-from energy_badge.service.webhook import WebhookError, parse_event, repo_id_problem
+from energy_badge.service.webhook import WebhookError, parse_event
 
 HEADERS = {"X-Webhook-Secret": SECRET}
 
@@ -278,7 +279,8 @@ def test_page_output_is_escaped():
     evil = '<script>alert("x")</script>'
     entry = Entry(evil, "text-classification", 4, 1.0, 0.9, 1.1, "<b>H100</b>", "2026-11-21T00:00:00Z")
     page = render_page([entry])
-    assert evil not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    # Jinja2's autoescape (markupsafe) writes " as &#34;, the same character as &quot;
+    assert evil not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert "<b>H100</b>" not in page and page.count("<script>") == 1  # only the page's own
 
 

@@ -80,7 +80,7 @@ def test_the_worker_publishes_a_pull_request_with_the_bulk_policy(tmp_path, monk
         hub.add_user("alice")
         hub.add_user("bot", TOKEN)
         hub.create_repo("alice/tiny-classifier", {"README.md": b"# tiny classifier\n", "config.json": b"{}"})
-        hub_module._WHOAMI_CACHE.clear()
+        hub_module.clear_account_cache()
         sha = hub.head("alice/tiny-classifier")
         app = create_app(str(state), webhook_secret=SECRET, task=TASK, hardware_class="H100")
         config = BulkConfig(task=TASK, publish="pr", hardware_class="H100", endpoint=hub.url, token=TOKEN)
@@ -98,7 +98,7 @@ def test_the_worker_publishes_a_pull_request_with_the_bulk_policy(tmp_path, monk
             assert row.status == "pr_open" and row.pr_num == pr.num
             assert client.get("/results/alice/tiny-classifier").headers["x-energy-badge-status"] == "pr_open"
             assert "★★★★★" in client.get("/badge/alice/tiny-classifier.svg").text
-    hub_module._WHOAMI_CACHE.clear()
+    hub_module.clear_account_cache()
 
 
 def test_the_real_measure_model_in_no_energy_mode_is_measured_not_published(tmp_path, monkeypatch):

@@ -70,8 +70,10 @@ VALIDITY_WHY = (
     "of a large generator (over 100 s a pass) does not fit the 10-minute limit of one device command, "
     "so text generation and summarization use a small model."
 )
-#: Seconds kept free at the end of a call for packing the results.
+#: Seconds kept free at the end of a call for packing the results (``--margin``).
 MARGIN_S = 20.0
+#: A job starts only with at least this many seconds of the budget left (``--min-job``).
+MIN_JOB_S = 30.0
 
 
 @dataclass
@@ -205,7 +207,7 @@ def _now() -> str:
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    deadline = started + args.budget - MARGIN_S
+    deadline = started + args.budget - args.margin
     catalogue = build_models.load_catalogue()
     tasks = args.task or list(TASK_ORDER)
     gpu = args.gpu or gpu_folder_name()
@@ -227,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         left = deadline - time.monotonic()
         if job.name.startswith("calibration/") and job.task in cut_off:
             continue
-        if left < 30:
+        if left < args.min_job:
             print(f"campaign: budget spent; {job.name} and later jobs wait for the next call", flush=True)
             break
         out = results / job.result_name
@@ -310,6 +312,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     runp = sub.choices["run"]
     runp.add_argument("--budget", type=float, required=True, help="seconds this call may spend")
+    runp.add_argument(
+        "--margin", type=float, default=MARGIN_S, help=f"seconds kept free at the end [{MARGIN_S:.0f}]"
+    )
+    runp.add_argument(
+        "--min-job",
+        type=float,
+        default=MIN_JOB_S,
+        help=f"start a job only with at least this many seconds left [{MIN_JOB_S:.0f}]",
+    )
     runp.add_argument("--models", default="/tmp/energy-badge-models", help="where model folders are built")
     runp.add_argument("--measure-args", default="", help="extra options for every measure (rehearsals)")
     runp.add_argument("--overhead-args", default="", help="extra options for overhead.py (rehearsals)")

@@ -17,11 +17,17 @@ report cannot drift from its raw data); ``--check-table`` likewise for a shipped
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from energy_badge.meter import Repetition
+    from energy_badge.rating import RatingTable
+    from energy_badge.result import EnergyResult
 
 REPO = Path(__file__).resolve().parent.parent.parent
 TASKS = (
@@ -34,7 +40,7 @@ TASKS = (
 AGREEMENT_LIMIT = 0.02  # issue 7: two independent runs agree within 2 %
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path) -> EnergyResult:
     from energy_badge.result import load_result
 
     return load_result(path)
@@ -50,7 +56,7 @@ def _num(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def _energy(result: Any) -> str:
+def _energy(result: EnergyResult) -> str:
     stats = result.gpu_energy
     if stats is None:
         return "–"
@@ -58,18 +64,10 @@ def _energy(result: Any) -> str:
     return f"{_num(stats.mean)} ± {_num(100 * rel, 2)} %" if rel is not None else _num(stats.mean)
 
 
-def _measured_seconds(data: dict) -> float:
-    """Seconds the meter ran: idle sample, warm-up and repetitions (both phases)."""
-    m = data["measurement"]
-    total = (m.get("idle") or {}).get("seconds", 0.0) + m["warmup_seconds"]
-    total += sum(r["seconds"] for r in m["repetitions"])
-    total += sum(r["seconds"] for r in (m.get("prefill") or {}).get("repetitions", []))
-    return total
-
-
-def _windows(data: dict) -> list[dict]:
-    m = data["measurement"]
-    return list(m["repetitions"]) + list((m.get("prefill") or {}).get("repetitions", []))
+def _windows(result: EnergyResult) -> list[Repetition]:
+    """Every measured window of a result: its repetitions, then its prefill phase's."""
+    m = result.measurement
+    return list(m.repetitions) + (list(m.prefill.repetitions) if m.prefill is not None else [])
 
 
 def _job_seconds(log: list[dict]) -> dict[str, float]:
@@ -88,17 +86,16 @@ def read_log(folder: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def machine_block(results: list[Any]) -> str:
+def machine_block(results: list[EnergyResult]) -> str:
     if not results:
         return "No results."
-    data = results[0].data
-    hw, sw = data["hardware"], data["software"]
-    gpu = hw["gpus"][0] if hw["gpus"] else {}
+    hw, sw = results[0].hardware, results[0].software
+    gpu = hw.gpus[0] if hw.gpus else None
     rows = [
-        ("GPU", f"{gpu.get('name', '–')} (class {hw.get('hardware_class')})"),
-        ("power limit", f"{gpu.get('power_limit_w', '–')} W"),
-        ("driver / CUDA driver", f"{hw.get('driver_version')} / {hw.get('cuda_driver_version')}"),
-        ("CPU", f"{hw['cpu']['model']} × {hw['cpu']['count']}"),
+        ("GPU", f"{gpu.name if gpu else '–'} (class {hw.hardware_class})"),
+        ("power limit", f"{gpu.power_limit_w if gpu and gpu.power_limit_w is not None else '–'} W"),
+        ("driver / CUDA driver", f"{hw.driver_version} / {hw.cuda_driver_version}"),
+        ("CPU", f"{hw.cpu.model} × {hw.cpu.count}"),
         ("software", ", ".join(f"{k} {v}" for k, v in sw.items() if v)),
     ]
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
@@ -134,7 +131,7 @@ def validity_blocks(folder: Path, log: list[dict]) -> list[str]:
                 ta = seconds.get(f"validity/{task}/run-a")
                 tf = seconds.get(f"validity/{task}/fixed-10")
                 ratio = f"{tf / ta:.2f}" if ta and tf else "–"
-                stop = ra.data["measurement"]["stopped_because"]
+                stop = ra.measurement.stopped_because
                 fixed.append(
                     f"| {task} | {_num(100 * ra.gpu_energy.relative_half_width, 2)} % "
                     f"({ra.gpu_energy.n}, {stop}) | {_num(100 * rf.gpu_energy.relative_half_width, 2)} % | "
@@ -148,12 +145,12 @@ def validity_blocks(folder: Path, log: list[dict]) -> list[str]:
     return ["\n".join(agree), "\n".join(fixed), "\n".join(over)]
 
 
-def nvml_block(results: list[Any]) -> str:
+def nvml_block(results: list[EnergyResult]) -> str:
     """Zeus's GPU energy against the meter's own read of NVML's counter, window by window."""
     diffs = []
     for result in results:
-        for window in _windows(result.data):
-            ours, zeus = window.get("nvml_counter_j"), window.get("gpu_energy_j")
+        for window in _windows(result):
+            ours, zeus = window.nvml_counter_j, window.gpu_energy_j
             if ours and zeus:
                 diffs.append(zeus / ours - 1)
     if not diffs:
@@ -167,7 +164,7 @@ def nvml_block(results: list[Any]) -> str:
     )
 
 
-def idle_block(results: list[Any]) -> str:
+def idle_block(results: list[EnergyResult]) -> str:
     rows = [
         "| task | results | idle power W (median) | idle share of energy (min – median – max) |",
         "|---|---|---|---|",
@@ -177,13 +174,13 @@ def idle_block(results: list[Any]) -> str:
         for result in results:
             if result.task != task:
                 continue
-            idle = result.data["measurement"].get("idle")
-            if not idle or not idle.get("gpu_power_w"):
+            idle = result.measurement.idle
+            if idle is None or not idle.gpu_power_w:
                 continue
-            powers.append(idle["gpu_power_w"])
-            reps = result.data["measurement"]["repetitions"]
+            powers.append(idle.gpu_power_w)
+            reps = result.measurement.repetitions
             shares.append(
-                idle["gpu_power_w"] * sum(r["seconds"] for r in reps) / sum(r["gpu_energy_j"] for r in reps)
+                idle.gpu_power_w * sum(r.seconds for r in reps) / sum(r.gpu_energy_j or 0.0 for r in reps)
             )
         if powers:
             rows.append(
@@ -194,7 +191,7 @@ def idle_block(results: list[Any]) -> str:
     return "\n".join(rows)
 
 
-def calibration_block(calibration: list[Any], log: list[dict]) -> str:
+def calibration_block(calibration: list[EnergyResult], log: list[dict]) -> str:
     seconds = _job_seconds(log)
     rows = [
         "| task | model (random weights) | parameters | Wh per 1000 queries ± 95 % | reps | stop | canonical "
@@ -202,18 +199,18 @@ def calibration_block(calibration: list[Any], log: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for result in sorted(calibration, key=lambda r: (TASKS.index(r.task), r.parameters)):
-        m = result.data["measurement"]
+        m = result.measurement
         job = f"calibration/{result.task}/{result.model_id.replace('/', '--')}"
         rows.append(
             f"| {result.task} | {result.model_id} | {result.parameters / 1e6:,.0f}M | {_energy(result)} | "
-            f"{len(m['repetitions'])} | {m['stopped_because']} | {'yes' if result.canonical else 'no'} | "
+            f"{len(m.repetitions)} | {m.stopped_because} | {'yes' if result.canonical else 'no'} | "
             f"{_num(seconds.get(job))} |"
         )
     return "\n".join(rows)
 
 
-def make_table(calibration: list[Any], gpu: str) -> dict | str:
-    """The rating table of the calibration population, or the reason there is none."""
+def make_table(calibration: list[EnergyResult], gpu: str) -> RatingTable | str:
+    """The rating table of the calibration population (random weights by design), or why there is none."""
     from energy_badge.errors import InputError
     from energy_badge.rating import calibrate
 
@@ -221,27 +218,32 @@ def make_table(calibration: list[Any], gpu: str) -> dict | str:
         return "no calibration results"
     created = max(r.created_at for r in calibration)[:10]
     try:
-        table = calibrate(calibration, version=f"{created.replace('-', '.')}-{gpu}-log", created=created)
+        table = calibrate(
+            calibration,
+            version=f"{created.replace('-', '.')}-{gpu}-log",
+            created=created,
+            allow_random_weights=True,
+        )
     except InputError as error:
         return str(error)
-    table["source"] = (
+    source = (
         f"Measured by energy-badge's GPU campaign (benchmarks/gpu, issue 7) on {gpu.upper()}: "
         "real architectures built from their public configs with random weights and the workloads' "
-        "reference tokenizer (BERT WordPiece); see benchmarks/REPORT.md. " + table["source"]
+        "reference tokenizer (BERT WordPiece); see benchmarks/REPORT.md. " + table.source
     )
-    return table
+    return dataclasses.replace(table, source=source)
 
 
-def table_block(table: dict | str) -> str:
+def table_block(table: RatingTable | str) -> str:
     if isinstance(table, str):
         return f"No table: {table}"
     rows = ["| task | hardware | size class | n | min | cut points | max |", "|---|---|---|---|---|---|---|"]
-    for e in table["entries"]:
-        pop = e["population"]
-        cuts = ", ".join(_num(c) for c in e["cut_points"])
+    for e in table.entries:
+        pop = e.population
+        cuts = ", ".join(_num(c) for c in e.cut_points)
         rows.append(
-            f"| {e['task']} | {e['hardware_class']} | {e.get('size_class', '–')} | {pop['n']} | "
-            f"{_num(pop['min'])} | {cuts} | {_num(pop['max'])} |"
+            f"| {e.task} | {e.hardware_class} | {e.size_class or '–'} | {pop.n} | "
+            f"{_num(pop.min)} | {cuts} | {_num(pop.max)} |"
         )
     return "\n".join(rows)
 
@@ -257,7 +259,7 @@ def campaign_block(log: list[dict]) -> str:
     return f"{len(log)} job runs ({parts}); {spent:,.0f} s of job wall time in all."
 
 
-def blocks(folder: Path, gpu: str) -> tuple[list[tuple[str, str]], dict | str]:
+def blocks(folder: Path, gpu: str) -> tuple[list[tuple[str, str]], RatingTable | str]:
     """The report's (heading, Markdown) blocks and the calibrated table (or why there is none)."""
     log = read_log(folder)
     calibration = [_load(p) for p in sorted((folder / "calibration").glob("*/*.json"))]
@@ -311,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
     if args.check_table:
         shipped = json.loads(Path(args.check_table).read_text(encoding="utf-8"))
-        if isinstance(table, str) or _entries(shipped) != _entries(table):
+        if isinstance(table, str) or _entries(shipped) != _entries(_table_json(table)):
             print(
                 f"report: {args.check_table} differs from the table recomputed from the results",
                 file=sys.stderr,
@@ -324,7 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _entries(table: dict) -> list[dict]:
+def _table_json(table: RatingTable) -> dict[str, Any]:
+    from energy_badge.rating import encode_table
+
+    return json.loads(json.dumps(encode_table(table)))
+
+
+def _entries(table: dict[str, Any]) -> list[dict[str, Any]]:
     keys = ("task", "hardware_class", "workload_version", "size_class", "cut_points", "population")
     return [{k: e.get(k) for k in keys} for e in table["entries"]]
 

@@ -31,10 +31,10 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from energy_badge.errors import (
     EnergyBadgeError,
@@ -42,6 +42,10 @@ from energy_badge.errors import (
     NoEnergyCounterError,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    from energy_badge.measure import MeasureOptions
+    from energy_badge.result import EnergyResult
 
 __all__ = [
     "Completion",
@@ -56,7 +60,7 @@ __all__ = [
 ]
 
 #: ``measure(model, task, options) -> EnergyResult | dict``: what runs a measurement.
-MeasureFn = Callable[..., Any]
+MeasureFn = Callable[[str, str, "MeasureOptions"], "EnergyResult | Mapping[str, object]"]
 
 _SHIM_DIR = Path(__file__).with_name("_no_amdsmi")
 
@@ -126,7 +130,7 @@ def error_kind(error: BaseException) -> str:
     return "transient"  # SharedGPUError (a CannotMeasureError) included: the other process may be gone
 
 
-def measure_options(options: dict[str, Any], revision: str) -> Any:
+def measure_options(options: dict[str, Any], revision: str) -> MeasureOptions:
     """Build :class:`~energy_badge.measure.MeasureOptions` from a request's JSON options."""
     from energy_badge.measure import MeasureOptions
     from energy_badge.meter import MeterConfig
@@ -153,14 +157,15 @@ def run_measurement(
         request = MeasureRequest(**request)
     started = time.monotonic()
     try:
+        from energy_badge.bulk.codec import worker_form
+
         if measure is None:
-            from energy_badge.measure import measure_model as measure
+            from energy_badge.measure import measure_model
+
+            measure = measure_model
         options = measure_options(request.options, request.revision)
         result = measure(request.model, request.task, options)
-        data = result.data if hasattr(result, "data") else result
-        if not isinstance(data, dict):
-            raise TypeError(f"the measurement returned {type(data).__name__}, not a result")
-        completion = Completion(request.row_id, True, result=data)
+        completion = Completion(request.row_id, True, result=worker_form(result))
     except EnergyBadgeError as error:
         completion = Completion(
             request.row_id,
@@ -211,7 +216,7 @@ def probe_hardware_key(gpu_index: int = 0, energy: bool = True) -> str:
     return info.hardware_class or info.gpus[0].name
 
 
-def result_hardware_key(result: Any) -> str:
+def result_hardware_key(result: EnergyResult) -> str:
     """The hardware class a result was measured on, as :func:`probe_hardware_key` names it."""
     return result.hardware_class or result.gpu_name or "cpu"
 

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 __all__ = [
     "InputProblem",
@@ -57,7 +56,7 @@ class ModelRef:
     revision: str | None = None
     source: str = ""
     sha: str | None = field(default=None, compare=False)
-    card_data: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    card_data: Mapping[str, object] | None = field(default=None, compare=False, repr=False)
 
     @property
     def ref(self) -> str:
@@ -86,11 +85,11 @@ class InputProblem:
 
 
 def _repo_id_problem(model: str) -> str | None:
-    from energy_badge.run.source import looks_like_repo_id
+    from energy_badge.hub import is_repo_id
 
     if "/" not in model:
         return "not a Hub model id: write it as org/name, as the model's Hub page shows it"
-    if not looks_like_repo_id(model):
+    if not is_repo_id(model):
         return "not a Hub model id (expected org/name)"
     return None
 
@@ -179,10 +178,10 @@ def query_models(
     limit: int | None = None,
     endpoint: str | None = None,
     token: str | None = None,
-    sleep: Callable[[float], Any] | None = None,
+    sleep: Callable[[float], object] | None = None,
     max_attempts: int = 4,
 ) -> list[ModelRef]:
-    """List Hub models with ``HfApi.list_models`` and return them with their sha and card metadata.
+    """List Hub models (the Hub gateway's listing) and return them with their sha and card metadata.
 
     Args:
         search: a substring of the repo id.
@@ -202,55 +201,19 @@ def query_models(
         HubError: the Hub refused the query.
         NetworkError: the Hub cannot be reached, or kept failing.
     """
-    import time
-
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
-
-    from energy_badge.bulk.throttle import retry_after
-    from energy_badge.errors import NetworkError, UsageError
-    from energy_badge.hub import _backoff, resolve_endpoint
-    from energy_badge.run.source import hub_errors
+    from energy_badge.errors import UsageError
+    from energy_badge.hub import HubClient, RetryPolicy
 
     if not (search or author or pipeline_tag):
         raise UsageError(
             "a Hub query needs --search, --author or --pipeline-tag (else it lists the whole Hub)"
         )
-    wait = sleep or time.sleep
-    api = HfApi(endpoint=resolve_endpoint(endpoint), token=token)
-    what = f"the Hub listing (search={search!r}, author={author!r}, pipeline_tag={pipeline_tag!r})"
-    for attempt in range(1, max_attempts + 1):
-        try:
-            with hub_errors(what, None):
-                try:
-                    infos = list(
-                        api.list_models(
-                            search=search,
-                            author=author,
-                            pipeline_tag=pipeline_tag,
-                            limit=limit,
-                            expand=LISTING_EXPAND,
-                        )
-                    )
-                except HfHubHTTPError as err:
-                    status = err.response.status_code if err.response is not None else None
-                    if status == 429 and attempt < max_attempts:
-                        wait(retry_after(err) or _backoff(attempt))
-                        continue
-                    raise
-        except NetworkError:
-            if attempt == max_attempts:
-                raise
-            wait(_backoff(attempt))
-            continue
-        return [
-            ModelRef(
-                info.id,
-                None,
-                "hub query",
-                sha=info.sha,
-                card_data=info.card_data.to_dict() if info.card_data is not None else None,
-            )
-            for info in infos
-        ]
-    raise NetworkError(f"{what} kept failing")  # pragma: no cover - the loop returns or raises
+    client = HubClient(
+        token=token, endpoint=endpoint, retry=RetryPolicy(max_attempts=max_attempts, sleep=sleep)
+    )
+    infos = client.list_models(
+        search=search, author=author, pipeline_tag=pipeline_tag, limit=limit, expand=LISTING_EXPAND
+    )
+    return [
+        ModelRef(info.repo_id, None, "hub query", sha=info.sha, card_data=info.card_data) for info in infos
+    ]

@@ -11,7 +11,7 @@ goes through these statuses::
 ``measured`` is final for a result that is not published (the publish policy is ``none``, or the
 result is not canonical: then ``reason`` says ``not published: ...``). ``publishing`` is written
 *before* the Hub is asked to commit (write-ahead), so a run that stops mid-publish leaves a row that
-says so; the next run publishes it again, and :func:`energy_badge.hub.publish` finds the pull
+says so; the next run publishes it again, and :func:`energy_badge.hub.commit_plan` finds the pull
 request (or commit) the first attempt made instead of opening a second one.
 
 ``revision`` is the commit sha the revision resolved to, or ``@<ref>`` (``@main``) for a model whose
@@ -28,25 +28,43 @@ keeps a second driver off the same state.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from energy_badge.bulk.inputs import InputProblem
+from energy_badge.bulk.records import (
+    FINAL_STATUSES,
+    MEASURED_STATUSES,
+    STATUSES,
+    UNRESOLVED_PREFIX,
+    Enqueued,
+    JobKey,
+    JobRow,
+    StoredResult,
+    utc_now,
+)
 from energy_badge.errors import InvalidFileError, UsageError
 
-__all__ = ["STATUSES", "UNRESOLVED_PREFIX", "JobRow", "StateStore", "utc_now"]
+__all__ = [
+    "FINAL_STATUSES",
+    "MEASURED_STATUSES",
+    "STATUSES",
+    "UNRESOLVED_PREFIX",
+    "Enqueued",
+    "JobKey",
+    "JobRow",
+    "StateStore",
+    "StoredResult",
+    "utc_now",
+]
 
 SCHEMA_VERSION = "1"
-STATUSES = ("pending", "measuring", "measured", "publishing", "published", "pr_open", "failed", "skipped")
-#: Statuses that need no more work in this run (``measured`` only when nothing is left to publish).
-FINAL_STATUSES = frozenset({"published", "pr_open", "failed", "skipped"})
-UNRESOLVED_PREFIX = "@"
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,86 +114,24 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (task, workload_version, hardware_class, model);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+CREATE INDEX IF NOT EXISTS service_jobs_by_model ON jobs (model);
 """
 
 
-def utc_now() -> str:
-    """The current UTC time, RFC 3339 with seconds (``2026-11-21T09:30:00Z``)."""
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-@dataclass
-class JobRow:
-    """One row of the ``jobs`` table (see the module docstring for the statuses).
-
-    Attributes:
-        id: the row id.
-        model, revision, task, workload_version, hardware_class: the job's key.
-        requested_revision: what the input asked for (None: the main branch).
-        status: one of :data:`STATUSES`.
-        reason: why it failed or was skipped; for ``measured``, a ``not published: ...`` note.
-        reason_code: a short class of the reason, for grouping (``not-found``, ``gated``, ``network``...).
-        permanent: for a failure, True when retrying cannot help (None otherwise).
-        attempts: measurements started; publish_attempts: publishes started.
-        next_attempt_at: epoch seconds before which a retry waits (backoff), or None.
-        source: where the model came from (``models.txt:12``, ``hub query``).
-        run_id: the last run that changed the row.
-        created_at, updated_at, started_at, finished_at: RFC 3339 UTC times.
-        result_json: the result's JSON form once measured.
-        canonical, stars, wh_per_1k: from the result and its rating.
-        url: the commit or pull request URL once published; commit_sha, pr_num likewise.
-    """
-
-    id: int
-    model: str
-    revision: str
-    requested_revision: str | None
-    task: str
-    workload_version: str
-    hardware_class: str
-    status: str
-    reason: str | None
-    reason_code: str | None
-    permanent: bool | None
-    attempts: int
-    publish_attempts: int
-    next_attempt_at: float | None
-    source: str | None
-    run_id: int | None
-    created_at: str
-    updated_at: str
-    started_at: str | None
-    finished_at: str | None
-    result_json: str | None
-    canonical: bool | None
-    stars: int | None
-    wh_per_1k: float | None
-    url: str | None
-    commit_sha: str | None
-    pr_num: int | None
-
-    @property
-    def resolved(self) -> bool:
-        """True when ``revision`` is a commit sha (not ``@<ref>``)."""
-        return not self.revision.startswith(UNRESOLVED_PREFIX)
-
-    @property
-    def result(self) -> dict[str, Any] | None:
-        """The result's JSON form, parsed (None before it is measured)."""
-        return json.loads(self.result_json) if self.result_json else None
-
-    @classmethod
-    def from_sqlite(cls, row: sqlite3.Row) -> JobRow:
-        data = dict(row)
-        for key in ("permanent", "canonical"):
-            if data[key] is not None:
-                data[key] = bool(data[key])
-        return cls(**data)
-
-
 _COLUMNS = tuple(f.name for f in fields(JobRow))
+_STORED = ", ".join(f.name for f in fields(StoredResult))
+_HAS_RESULT = "result_json IS NOT NULL AND status IN ({})".format(
+    ", ".join(f"'{s}'" for s in MEASURED_STATUSES)
+)
 _LIGHT = ", ".join("NULL AS result_json" if c == "result_json" else c for c in _COLUMNS)
 _UPDATABLE = frozenset(_COLUMNS) - {"id", "model", "task", "workload_version", "hardware_class", "created_at"}
+
+
+def _stored(row: sqlite3.Row) -> StoredResult:
+    data = dict(row)
+    if data["canonical"] is not None:
+        data["canonical"] = bool(data["canonical"])
+    return StoredResult(**data)
 
 
 class StateStore:
@@ -281,13 +237,14 @@ class StateStore:
 
     # -- runs --------------------------------------------------------------------------------
 
-    def start_run(self, options: dict[str, Any]) -> int:
+    def start_run(self, options: Mapping[str, object]) -> int:
         """Record the start of a run (its options as JSON); returns the run id."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO runs (started_at, options) VALUES (?, ?)",
                 (utc_now(), json.dumps(options, sort_keys=True, default=str)),
             )
+            assert cursor.lastrowid is not None
             return int(cursor.lastrowid)
 
     def finish_run(self, run_id: int, outcome: str) -> None:
@@ -301,7 +258,7 @@ class StateStore:
         """Every run, oldest first."""
         return [dict(r) for r in self.conn.execute("SELECT * FROM runs ORDER BY id")]
 
-    def add_problems(self, run_id: int, problems: Iterable[Any]) -> None:
+    def add_problems(self, run_id: int, problems: Iterable[InputProblem]) -> None:
         """Record skipped input lines (:class:`~energy_badge.bulk.inputs.InputProblem`) of a run."""
         rows = [(run_id, p.source, p.line, p.text, p.reason) for p in problems]
         if rows:
@@ -367,7 +324,75 @@ class StateStore:
             )
         return Counter(r.status for r in self.rows(ids))
 
+    def latest_result(self, model: str, *, canonical: bool) -> StoredResult | None:
+        """The latest measured row of ``model`` (only a canonical one when asked), or None."""
+        where = f"model = ? AND {_HAS_RESULT}" + (" AND canonical = 1" if canonical else "")
+        query = f"SELECT {_STORED} FROM jobs WHERE {where} ORDER BY finished_at DESC, id DESC LIMIT 1"
+        row = self.conn.execute(query, (model,)).fetchone()
+        return _stored(row) if row is not None else None
+
+    def latest_canonical_results(self) -> list[StoredResult]:
+        """Each (task, model)'s latest canonical measured row with an energy figure, oldest first."""
+        query = (
+            f"SELECT {_STORED} FROM jobs WHERE canonical = 1 AND wh_per_1k IS NOT NULL AND {_HAS_RESULT} "
+            "ORDER BY finished_at, id"
+        )
+        latest: dict[tuple[str, str], StoredResult] = {}
+        for row in self.conn.execute(query):
+            stored = _stored(row)
+            latest[(stored.task, stored.model)] = stored
+        return list(latest.values())
+
+    def result_text(self, row_id: int) -> str | None:
+        """The stored result's JSON text of a row (None before it is measured)."""
+        row = self.conn.execute("SELECT result_json FROM jobs WHERE id = ?", (row_id,)).fetchone()
+        if row is None:
+            raise KeyError(row_id)
+        return row[0] if row[0] is None else str(row[0])
+
     # -- jobs: writes ------------------------------------------------------------------------
+
+    def enqueue(self, model: str, sha: str, key: JobKey, *, source: str) -> Enqueued:
+        """Queue (model, sha) as a ``pending`` row of ``key`` (one transaction).
+
+        A head that is our own badge commit (a row's ``commit_sha``) is ignored; a row that exists
+        is a duplicate; a ``pending`` row of an older revision of the model, never measured, is
+        marked skipped (superseded), as ``bulk`` does when planning.
+
+        Args:
+            model: the repo id.
+            sha: the head commit to measure.
+            key: the queue's task, workload version and hardware class.
+            source: where the request came from (``webhook``).
+        """
+        columns = key.columns()
+        with self.transaction() as conn:
+            own = conn.execute(
+                "SELECT id FROM jobs WHERE model = ? AND commit_sha = ? LIMIT 1", (model, sha)
+            ).fetchone()
+            if own is not None:
+                return Enqueued("ignored", int(own[0]), "the new head is our own badge commit")
+            now = utc_now()
+            cursor = conn.execute(
+                "INSERT INTO jobs (model, revision, task, workload_version, hardware_class, status, source, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) "
+                "ON CONFLICT (model, revision, task, workload_version, hardware_class) DO NOTHING",
+                (model, sha, key.task, key.workload_version, key.hardware_class, source, now, now),
+            )
+            where = "model = ? AND task = ? AND workload_version = ? AND hardware_class = ?"
+            values = (model, columns["task"], columns["workload_version"], columns["hardware_class"])
+            row = conn.execute(
+                f"SELECT id FROM jobs WHERE {where} AND revision = ?", (*values, sha)
+            ).fetchone()
+            row_id = int(row[0])
+            if not cursor.rowcount:
+                return Enqueued("duplicate", row_id)
+            conn.execute(
+                f"UPDATE jobs SET status = 'skipped', reason = ?, reason_code = 'superseded', updated_at = ? "
+                f"WHERE {where} AND status = 'pending' AND id != ?",
+                (f"superseded by a newer revision {sha[:12]}", now, *values, row_id),
+            )
+            return Enqueued("queued", row_id)
 
     def insert_many(self, rows: Iterable[dict[str, Any]]) -> int:
         """Insert new rows in one transaction; a row whose key exists already is left alone.

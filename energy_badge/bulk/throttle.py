@@ -1,12 +1,12 @@
 """Spacing Hub requests: a token bucket shared by every request of one kind, aware of 429 answers.
 
 A bulk run talks to the Hub in two ways: *reads* (resolving each model's revision while planning)
-and *writes* (one :func:`energy_badge.hub.publish` per badge: a commit or a pull request). Each kind
+and *writes* (one :func:`energy_badge.hub.commit_plan` per badge: a commit or a pull request). Each kind
 goes through its own :class:`TokenBucket`. A bucket lets ``burst`` requests through at once, then
 one every ``60 / per_minute`` seconds. When the Hub answers 429 anyway, :meth:`TokenBucket.hold`
 empties the bucket and closes it for as long as the Hub said (``RateLimit: "api";r=0;t=<s>`` or
-``Retry-After``), so the *other* requests waiting on the same bucket wait too, not only the one
-that was refused.
+``Retry-After``, as :mod:`energy_badge.hub.retry` reads them), so the *other* requests waiting on
+the same bucket wait too, not only the one that was refused.
 
 Why the defaults are what they are
 ----------------------------------
@@ -21,7 +21,7 @@ creation) exist but are not documented as numbers; the Hub's own 429 message for
 * **Writes: 2 per minute, burst 4** (:data:`DEFAULT_WRITES_PER_MINUTE`, :data:`DEFAULT_WRITE_BURST`).
   At most 4 + 2 x 60 = 124 writes in any hour, under the 128 commits per hour above even if that
   limit is per account rather than per repository (we could not tell which; we assume the stricter).
-  Each write is one :func:`~energy_badge.hub.publish`: about 6 to 8 API requests (model info,
+  Each write is one :func:`~energy_badge.hub.commit_plan`: about 6 to 8 API requests (model info,
   discussions list, closed-PR check, preupload, validate-yaml, commit) plus one card download from
   the Resolvers bucket, so 2 per minute is about 80 API requests per 5-minute window: under a tenth
   of a free account's 1,000, leaving room for the reads below and for the workers' downloads. It is
@@ -43,7 +43,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 __all__ = [
     "DEFAULT_READ_BURST",
@@ -51,13 +50,13 @@ __all__ = [
     "DEFAULT_WRITE_BURST",
     "DEFAULT_WRITES_PER_MINUTE",
     "TokenBucket",
-    "retry_after",
 ]
 
 DEFAULT_WRITES_PER_MINUTE = 2.0
 DEFAULT_WRITE_BURST = 4
 DEFAULT_READS_PER_MINUTE = 150.0
 DEFAULT_READ_BURST = 20
+_EPSILON = 1e-9
 
 
 class TokenBucket:
@@ -76,7 +75,7 @@ class TokenBucket:
         burst: int = 1,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Any] | None = None,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         if burst < 1:
             raise ValueError("burst must be at least 1")
@@ -114,8 +113,8 @@ class TokenBucket:
             if self.per_minute <= 0:
                 return 0.0
             self._refill(now)
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
+            if self._tokens >= 1.0 - _EPSILON:  # a refill's rounding must not leave a wait of 1e-15 s
+                self._tokens = max(0.0, self._tokens - 1.0)
                 return 0.0
             return (1.0 - self._tokens) * 60.0 / self.per_minute
 
@@ -146,17 +145,3 @@ class TokenBucket:
             self._tokens = 0.0
             self._closed_until = max(self._closed_until, now + max(0.0, seconds))
             self._updated = max(self._updated, self._closed_until)
-
-
-def retry_after(error: Any) -> float | None:
-    """Seconds a 429 answer asks to wait (``RateLimit`` then ``Retry-After``), or None if it does not say.
-
-    Args:
-        error: a ``huggingface_hub`` ``HfHubHTTPError``.
-    """
-    from energy_badge.hub import _rate_limit_wait
-
-    response = getattr(error, "response", None)
-    if response is None:
-        return None
-    return _rate_limit_wait(response.headers)

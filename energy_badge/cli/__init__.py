@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import NoReturn
 
 import click
 
@@ -67,7 +68,7 @@ EXIT_CODES_HELP = (
 )
 
 
-def fail(error: EnergyBadgeError) -> None:
+def fail(error: EnergyBadgeError) -> NoReturn:
     """Print ``error`` as one line on stderr and exit with its code."""
     click.echo(f"error: {error}", err=True)
     sys.exit(error.exit_code)
@@ -91,7 +92,7 @@ class _LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, entry[2]) for name, entry in _COMMANDS.items()])
 
-    def invoke(self, ctx: click.Context):  # noqa: D102
+    def invoke(self, ctx: click.Context) -> object:  # noqa: D102
         try:
             return super().invoke(ctx)
         except EnergyBadgeError as error:

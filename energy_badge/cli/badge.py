@@ -62,7 +62,7 @@ def badge(
     result = load_result(result_file)
     rating = rate(result, load_table(table_file))
     if fmt == "shields-json":
-        data = (json.dumps(render.shields_json(result, rating), indent=2, ensure_ascii=False) + "\n").encode()
+        data = (json.dumps(render.shields_json(rating), indent=2, ensure_ascii=False) + "\n").encode()
     else:
         svg = render.badge_svg(result, rating) if kind == "badge" else render.label_svg(result, rating)
         data = svg.encode("utf-8") if fmt == "svg" else render.to_png(svg, scale=scale)

@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,10 @@ from energy_badge.cli._options import (
 )
 from energy_badge.render import stars_text
 from energy_badge.workload import TASKS
+
+if TYPE_CHECKING:
+    from energy_badge.bulk.config import Plan, Summary
+    from energy_badge.bulk.executors import Executor
 
 EXIT_INTERRUPTED = 130
 DEFAULT_STATE = "energy-bulk.sqlite"
@@ -294,7 +298,7 @@ def _make_executor(
     max_in_flight: int | None,
     hardware_class: str | None,
     gpu_index: int,
-) -> Any:
+) -> Executor:
     from energy_badge.bulk.executors import LocalExecutor, RayExecutor
 
     if kind == "local":
@@ -441,7 +445,7 @@ class _Progress:
             self.print(f"[dim]  {_escape(d['model'])}: {_escape(d['message'])}[/dim]")
 
 
-def _print_summary(plan: Any, summary: Any, state_path: str, csv_path: Path, html_path: Path) -> None:
+def _print_summary(plan: Plan, summary: Summary, state_path: str, csv_path: Path, html_path: Path) -> None:
     counts = ", ".join(f"{status} {n}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     if summary.outcome == "dry run":
         click.echo(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from energy_badge.compare import Comparison
 
 
 @click.command()
@@ -72,13 +76,14 @@ def compare(base_file: str, new_file: str, max_regression: str, metric: str, fmt
         raise CheckFailedError(comparison.sentence())
 
 
-def print_comparison(comparison, base_file: str, new_file: str) -> None:
+def print_comparison(comparison: Comparison, base_file: str, new_file: str) -> None:
     """Print the comparison as a table, then its verdict, the rule and the notes."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    from energy_badge.compare import pct, rule_text, side_text
+    from energy_badge.compare import rule_text, side_text
+    from energy_badge.text import pct
 
     what = "GPU energy" if comparison.metric == "energy" else "throughput"
     table = Table(

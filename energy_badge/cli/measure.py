@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from energy_badge.cli._options import measurement_options, meter_config
 from energy_badge.workload import TASKS
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from rich.progress import TaskID
+
+    from energy_badge.measure import MeasureEvent
+    from energy_badge.result import EnergyResult
 
 
 @click.command()
@@ -115,7 +124,7 @@ def measure(
 
         click.echo(result_markdown(result, rate(result)), nl=False)
     else:
-        print_summary(result.data)
+        print_summary(result)
     click.echo(f"result written to {path}", err=fmt != "table")
 
 
@@ -146,95 +155,97 @@ class _Progress:
             transient=False,
         )
         self.quiet = quiet
-        self.current: Any = None
+        self.current: TaskID | None = None
 
     def __enter__(self) -> _Progress:
         self.progress.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(*exc)
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.progress.__exit__(kind, error, trace)
 
-    def event(self, kind: str, details: dict[str, Any]) -> None:
-        if kind == "stage" and not self.quiet:
-            self.progress.console.print(f"[dim]·[/dim] {details['message']}")
-        elif kind == "phase":
-            self.current = self.progress.add_task(
-                f"{details['name']}: repetitions", total=details["max_repetitions"]
-            )
-        elif kind == "repetition" and self.current is not None:
-            rep, stats = details["repetition"], details["stats"]
-            text = f"{details['phase']}: repetition {rep.index}"
-            if rep.gpu_energy_j is not None:
+    def event(self, event: MeasureEvent) -> None:
+        from energy_badge.measure import PhaseEvent, RepetitionEvent, StageEvent
+
+        if isinstance(event, StageEvent) and not self.quiet:
+            self.progress.console.print(f"[dim]·[/dim] {escape(event.message)}")
+        elif isinstance(event, PhaseEvent):
+            self.current = self.progress.add_task(f"{event.name}: repetitions", total=event.max_repetitions)
+        elif isinstance(event, RepetitionEvent) and self.current is not None:
+            rep, stats = event.repetition, event.stats
+            text = f"{event.phase}: repetition {rep.index}"
+            if rep.wh_per_1k is not None:
                 text += f", {rep.wh_per_1k:.4g} Wh/1k"
             if stats is not None and stats.relative_half_width is not None:
                 text += f" (±{100 * stats.relative_half_width:.2g}%)"
             self.progress.update(self.current, advance=1, description=text)
 
 
-def print_summary(data: dict) -> None:
+def print_summary(result: EnergyResult) -> None:
     """Print a result's summary table (used by ``measure``)."""
     from rich.console import Console
     from rich.table import Table
 
-    from energy_badge.render import format_value
+    from energy_badge.text import ENERGY_UNIT, format_value
 
     table = Table(
-        title=f"{data['model']['id']} · {data['task']} · workload {data['workload']['version']}",
+        title=escape(f"{result.model_id} · {result.task} · workload {result.workload_version}"),
         show_header=False,
     )
     table.add_column("what")
     table.add_column("value", overflow="fold")
-    gpu = data["energy"]["gpu"]
+    energy = result.energy
+    gpu = energy.gpu
     if gpu is not None:
         interval = (
-            f"  (95% CI {format_value(gpu['ci95_low'])} – {format_value(gpu['ci95_high'])}, n={gpu['n']})"
-            if gpu["ci95_low"] is not None
-            else f"  (n={gpu['n']})"
+            f"  (95% CI {format_value(gpu.ci95_low)} – {format_value(gpu.ci95_high)}, n={gpu.n})"
+            if gpu.ci95_low is not None
+            else f"  (n={gpu.n})"
         )
-        table.add_row("GPU energy", f"[bold]{format_value(gpu['mean'])} Wh per 1000 queries[/bold]{interval}")
+        table.add_row("GPU energy", f"[bold]{format_value(gpu.mean)} {ENERGY_UNIT}[/bold]{interval}")
     else:
         table.add_row("GPU energy", "not measured (performance only)")
-    for key, label in (
-        ("prefill_gpu", "  prefill"),
-        ("decode_gpu", "  decode"),
-        ("cpu", "CPU energy"),
-        ("dram", "DRAM energy"),
+    for stats, label in (
+        (energy.prefill_gpu, "  prefill"),
+        (energy.decode_gpu, "  decode"),
+        (energy.cpu, "CPU energy"),
+        (energy.dram, "DRAM energy"),
     ):
-        stats = data["energy"].get(key)
         if stats is not None:
-            table.add_row(label, f"{format_value(stats['mean'])} Wh per 1000 queries")
-    idle = data["measurement"]["idle"]
-    if idle and idle.get("gpu_power_w") is not None:
-        table.add_row("idle GPU power", f"{idle['gpu_power_w']:.1f} W (recorded, not subtracted)")
-    perf = data["performance"]
-    lat = perf["latency_ms"]
+            table.add_row(label, f"{format_value(stats.mean)} {ENERGY_UNIT}")
+    measurement = result.measurement
+    idle = measurement.idle
+    if idle is not None and idle.gpu_power_w is not None:
+        table.add_row("idle GPU power", f"{idle.gpu_power_w:.1f} W (recorded, not subtracted)")
+    perf = result.performance
+    lat = perf.latency_ms
     table.add_row(
         "throughput",
-        f"{perf['queries_per_s']:.2f} queries/s"
-        + (f", {perf['tokens_per_s']:.1f} generated tokens/s" if perf["tokens_per_s"] else ""),
+        f"{perf.queries_per_s:.2f} queries/s"
+        + (f", {perf.tokens_per_s:.1f} generated tokens/s" if perf.tokens_per_s else ""),
     )
     table.add_row(
-        f"latency per {lat['per']}",
-        f"p50 {lat['p50']:.2f} ms · p95 {lat['p95']:.2f} ms · p99 {lat['p99']:.2f} ms",
+        f"latency per {lat.per}", f"p50 {lat.p50:.2f} ms · p95 {lat.p95:.2f} ms · p99 {lat.p99:.2f} ms"
     )
-    reps = data["measurement"]["repetitions"]
+    reps = measurement.repetitions
     table.add_row(
         "repetitions",
-        f"{len(reps)} ({data['measurement']['stopped_because'].replace('_', ' ')}), "
-        f"{reps[0]['passes']} pass(es) of {data['workload']['queries']} queries each",
+        f"{len(reps)} ({measurement.stopped_because.replace('_', ' ')}), "
+        f"{reps[0].passes} pass(es) of {result.workload.queries} queries each",
     )
-    hw = data["hardware"]
-    table.add_row(
-        "hardware", ", ".join(g["name"] for g in hw["gpus"]) or f"{hw['device']} ({hw['cpu']['model']})"
-    )
-    model = data["model"]
+    hw = result.hardware
+    table.add_row("hardware", escape(", ".join(g.name for g in hw.gpus) or f"{hw.device} ({hw.cpu.model})"))
+    model = result.model
     table.add_row(
         "model",
-        f"{model['architecture']}, {model['parameters']:,} parameters, {model['dtype']}"
-        + (f", revision {model['revision'][:12]}" if model["revision"] else ""),
+        escape(
+            f"{model.architecture}, {model.parameters:,} parameters, {model.dtype}"
+            + (f", revision {model.revision[:12]}" if model.revision else "")
+        ),
     )
     table.add_row(
-        "canonical", "yes" if data["canonical"] else "no: " + "; ".join(data["non_canonical_reasons"])
+        "canonical", "yes" if result.canonical else "no: " + escape("; ".join(result.non_canonical_reasons))
     )
     Console().print(table)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from energy_badge.cli._options import table_option
+
+if TYPE_CHECKING:
+    from energy_badge.hub import PublishOutcome
 
 
 @click.command()
@@ -47,18 +52,18 @@ def publish(
     result = load_result(result_file)
     rating = rate(result, load_table(table_file))
     plan = publish_plan(result, rating, repo_id=repo_id, create_pr=create_pr)
-    click.echo(f"{plan.repo_id}: {badge_alt_text(result, rating)} (rating table {rating.table_version})")
+    click.echo(f"{plan.repo_id}: {badge_alt_text(rating)} (rating table {rating.table_version})")
     if rating.stars is None:
         click.echo(f"unrated: {rating.unrated_reason}")
 
     def on_event(message: str) -> None:
         click.echo(f"  {message}", err=True)
 
-    outcome = hub.publish(plan, dry_run=dry_run, on_event=on_event)
+    outcome = hub.commit_plan(plan, dry_run=dry_run, on_event=on_event)
     _print_outcome(outcome, create_pr, hub.resolve_endpoint())
 
 
-def _print_outcome(outcome, create_pr: bool, endpoint: str) -> None:
+def _print_outcome(outcome: PublishOutcome, create_pr: bool, endpoint: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
@@ -67,7 +72,9 @@ def _print_outcome(outcome, create_pr: bool, endpoint: str) -> None:
     files = ", ".join(outcome.files)
     status = outcome.status
     if status == "committed":
-        console.print(f"[green]committed[/green] {outcome.commit_sha[:12]} to {repo} (main): {escape(files)}")
+        console.print(
+            f"[green]committed[/green] {(outcome.commit_sha or '')[:12]} to {repo} (main): {escape(files)}"
+        )
         console.print(escape(f"{endpoint}/{outcome.repo_id}/commit/{outcome.commit_sha}"))
     elif status == "pr_opened":
         console.print(f"[green]opened pull request #{outcome.pr_num}[/green] on {repo}: {escape(files)}")

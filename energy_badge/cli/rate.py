@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from energy_badge.cli._options import table_option
+
+if TYPE_CHECKING:
+    from energy_badge.rating import Rating
+    from energy_badge.result import EnergyResult
 
 
 @click.command()
@@ -32,11 +37,11 @@ def rate(result_file: str, table_file: str | None, as_json: bool) -> None:
     _print_rating(result, rating)
 
 
-def _print_rating(result, rating) -> None:
+def _print_rating(result: EnergyResult, rating: Rating) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from energy_badge.render import format_energy, format_interval, stars_text
+    from energy_badge.text import format_energy, format_interval, stars_text
 
     console = Console()
     summary = Table(show_header=False, title=f"Rating of {result.model_id}", title_justify="left")
@@ -59,7 +64,7 @@ def _print_rating(result, rating) -> None:
             low, high = format_interval(rating.ci95_low, rating.ci95_high)
             energy += f" (95 % CI {low} – {high})"
         summary.add_row("GPU energy", energy)
-    if rating.stars is None:
+    if rating.stars is None or rating.position is None:
         summary.add_row("stars", f"[yellow]unrated[/yellow]: {rating.unrated_reason}")
     else:
         stars = stars_text(rating.stars) + f"  {rating.stars} of 5"
@@ -78,13 +83,13 @@ def _print_rating(result, rating) -> None:
         bands.add_column(column)
     edges = (None, *rating.cut_points, None)
     for k in range(5):
-        stars = 5 - k
-        low, high = edges[k], edges[k + 1]
-        mark = "◀ this result" if stars == rating.stars else ""
+        band_stars = 5 - k
+        edge_low, edge_high = edges[k], edges[k + 1]
+        mark = "◀ this result" if band_stars == rating.stars else ""
         bands.add_row(
-            "★" * stars,
-            "-" if low is None else f"{low:.4g}",
-            "-" if high is None else f"{high:.4g}",
+            "★" * band_stars,
+            "-" if edge_low is None else f"{edge_low:.4g}",
+            "-" if edge_high is None else f"{edge_high:.4g}",
             mark,
             style="bold" if mark else None,
         )
@@ -111,7 +116,19 @@ def _print_rating(result, rating) -> None:
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the table."
 )
 @click.option("--version", "table_version", help="Table version (default: <date>-<method>).")
-def calibrate(result_files: tuple[str, ...], method: str, output: str, table_version: str | None) -> None:
+@click.option(
+    "--allow-random-weights",
+    is_flag=True,
+    help="Also use results that are canonical but for their random weights (a calibration campaign "
+    "measuring real architectures without their weights); the table's source says so.",
+)
+def calibrate(
+    result_files: tuple[str, ...],
+    method: str,
+    output: str,
+    table_version: str | None,
+    allow_random_weights: bool,
+) -> None:
     """Build a rating table from RESULTS (at least 10 canonical results per task and GPU class).
 
     Groups with fewer results are skipped and listed; non-canonical results are excluded with the
@@ -128,31 +145,31 @@ def calibrate(result_files: tuple[str, ...], method: str, output: str, table_ver
     if table_version is not None and not table_version.strip():
         raise UsageError("--version must not be empty")
     results = [load_result(path) for path in result_files]
-    table = calibrate_table(results, method, version=table_version)
+    table = calibrate_table(results, method, version=table_version, allow_random_weights=allow_random_weights)
     write_table(table, output)
 
     console = Console()
     entries = Table(
-        title=f"Rating table {table['table_version']} ({method}) written to {output}", title_justify="left"
+        title=f"Rating table {table.table_version} ({method}) written to {output}", title_justify="left"
     )
     for column in ("task", "hardware", "workload", "n", "min", "c1", "c2", "c3", "c4", "max"):
         entries.add_column(column, overflow="fold")
-    for e in table["entries"]:
-        pop = e["population"]
+    for e in table.entries:
+        pop = e.population
         entries.add_row(
-            e["task"] + (f" ({e['size_class']})" if e.get("size_class") else ""),
-            e["hardware_class"],
-            e.get("workload_version", "-"),
-            str(pop["n"]),
-            f"{pop['min']:.4g}",
-            *(f"{c:.4g}" for c in e["cut_points"]),
-            f"{pop['max']:.4g}",
+            e.task + (f" ({e.size_class})" if e.size_class else ""),
+            e.hardware_class,
+            e.workload_version or "-",
+            str(pop.n),
+            f"{pop.min:.4g}",
+            *(f"{c:.4g}" for c in e.cut_points),
+            f"{pop.max:.4g}",
         )
     console.print(entries)
-    for group in table.get("skipped_groups", []):
-        size = f" (size class {group['size_class']})" if group.get("size_class") else ""
+    for group in table.skipped_groups:
+        size = f" (size class {group.size_class})" if group.size_class else ""
         console.print(
-            f"[yellow]skipped[/yellow] {group['task']}{size} on {group['hardware_class']}: {group['reason']}"
+            f"[yellow]skipped[/yellow] {group.task}{size} on {group.hardware_class}: {group.reason}"
         )
-    for item in table.get("excluded_results", []):
-        console.print(f"[yellow]excluded[/yellow] {item['model_id']}: {item['reason']}")
+    for item in table.excluded_results:
+        console.print(f"[yellow]excluded[/yellow] {item.model_id}: {item.reason}")

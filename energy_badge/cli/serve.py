@@ -6,7 +6,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,10 @@ from energy_badge.cli._options import (
     table_option,
 )
 from energy_badge.workload import TASKS
+
+if TYPE_CHECKING:
+    from energy_badge.bulk.config import BulkConfig
+    from energy_badge.service.worker import ServiceWorker
 
 DEFAULT_STATE = "energy-bot.sqlite"
 SECRET_ENV = "ENERGY_BADGE_WEBHOOK_SECRET"
@@ -68,7 +72,7 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _config(opts: dict[str, Any]) -> Any:
+def _config(opts: dict[str, Any]) -> BulkConfig:
     from energy_badge.bulk.job import BulkConfig
     from energy_badge.errors import UsageError
 
@@ -90,9 +94,13 @@ def _config(opts: dict[str, Any]) -> Any:
             raise UsageError(
                 "--executor ray needs --hardware-class: the class of the cluster's GPUs the jobs are for"
             )
+        import dataclasses
+
         from energy_badge.bulk.executors import probe_hardware_key
 
-        config.hardware_class = probe_hardware_key(opts["gpu_index"], config.energy)
+        config = dataclasses.replace(
+            config, hardware_class=probe_hardware_key(opts["gpu_index"], config.energy)
+        )
     return config
 
 
@@ -102,7 +110,7 @@ def _log_event(kind: str, details: dict[str, Any]) -> None:
         click.echo(f"worker: {kind} {text}", err=True)
 
 
-def _worker(opts: dict[str, Any], config: Any, in_flight: int = 1) -> Any:
+def _worker(opts: dict[str, Any], config: BulkConfig, in_flight: int = 1) -> ServiceWorker:
     """The queue's worker, on the executor the options ask for (``in_flight`` measurements at once)."""
     from energy_badge.cli.bulk import _make_executor
     from energy_badge.errors import UsageError
@@ -188,6 +196,7 @@ def serve(host: str, port: int, webhook_secret: str | None, workers: int, max_bo
             worker.stop()
             thread.join(30)
 
+    assert config.hardware_class is not None  # _config() sets it
     app = create_app(
         opts["state_path"],
         webhook_secret=secret,
@@ -220,7 +229,7 @@ def serve(host: str, port: int, webhook_secret: str | None, workers: int, max_bo
     server.run(sockets=[sock])
 
 
-def _run_worker(worker: Any) -> None:
+def _run_worker(worker: ServiceWorker) -> None:
     try:
         worker.run()
     except Exception as err:  # the server keeps serving badges; the log says why the queue stopped

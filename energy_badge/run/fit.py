@@ -9,12 +9,16 @@ class, and the model needs ``--trust-remote-code`` to run at all.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from energy_badge.errors import InvalidFileError, ModelNotFoundError, UsageError, WrongTaskError
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig
 
 
 @dataclass(frozen=True)
@@ -142,8 +146,10 @@ def is_native_model_type(model_type: str | None) -> bool:
     return model_type in CONFIG_MAPPING_NAMES
 
 
-def _as_dict(config_or_path: Any, name: str | None) -> tuple[dict[str, Any], Path | None]:
-    if isinstance(config_or_path, (str, Path)):
+def _as_dict(
+    config_or_path: Mapping[str, object] | PretrainedConfig | str | os.PathLike[str], name: str | None
+) -> tuple[dict[str, Any], Path | None]:
+    if isinstance(config_or_path, (str, os.PathLike)):
         folder = Path(config_or_path)
         return read_config(folder, name), folder
     if isinstance(config_or_path, Mapping):
@@ -189,7 +195,12 @@ def sentence_transformers_folder(folder: Path | None) -> bool:
     return folder is not None and (folder / ST_MODULES_FILE).is_file()
 
 
-def check_task_fit(config_or_path: Any, task: str, *, name: str | None = None) -> None:
+def check_task_fit(
+    config_or_path: Mapping[str, object] | PretrainedConfig | str | os.PathLike[str],
+    task: str,
+    *,
+    name: str | None = None,
+) -> None:
     """Refuse a model whose architecture does not fit ``task``, from its config alone.
 
     Nothing but ``config.json`` (and, for sentence similarity, the presence of the

@@ -12,10 +12,13 @@ from __future__ import annotations
 import copy
 import inspect
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from energy_badge.errors import RuntimeFailure, UsageError
+
+if TYPE_CHECKING:
+    from energy_badge.workload import Workload
 
 # Longest answer span (in tokens) extractive QA may return, as in the transformers QA pipeline.
 MAX_ANSWER_TOKENS = 30
@@ -24,7 +27,7 @@ MAX_ANSWER_TOKENS = 30
 POOLING_MODES = ("cls", "max", "mean", "mean_sqrt_len_tokens", "weightedmean", "lasttoken")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelInfo:
     """What was run: identity, provenance and the safety flags in force.
 
@@ -45,7 +48,7 @@ class ModelInfo:
     """
 
     id: str
-    source: str
+    source: Literal["hub", "local"]
     revision: str | None
     content_sha256: str | None
     architecture: str
@@ -55,13 +58,6 @@ class ModelInfo:
     allow_pickle: bool
     random_weights: bool | None
     note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (the result schema's ``model`` object); ``note`` only when set."""
-        data = asdict(self)
-        if data["note"] is None:
-            del data["note"]
-        return data
 
 
 @dataclass
@@ -84,10 +80,6 @@ class PassStats:
     def seconds(self) -> float:
         """Sum of the batch latencies."""
         return sum(self.latencies_s)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form."""
-        return asdict(self)
 
 
 @dataclass
@@ -157,7 +149,7 @@ class TaskRunner:
         """Whether a workload has been prepared."""
         return self._workload is not None
 
-    def prepare(self, workload: Any) -> None:
+    def prepare(self, workload: Workload) -> None:
         """Tokenize ``workload`` into padded batches on the device (outside any measured window).
 
         Args:
@@ -226,7 +218,7 @@ class TaskRunner:
             raise UsageError(f"a prefill pass exists for text-generation only, not {self.task}")
         return self._pass(prefill=prefill, limit_s=seconds)
 
-    def sample_outputs(self, n: int = 3) -> list[dict[str, Any]]:
+    def sample_outputs(self, n: int = 3) -> list[dict[str, object]]:
         """Decoded outputs of the first ``n`` queries, to show the model really ran (not measured).
 
         Args:
@@ -242,7 +234,7 @@ class TaskRunner:
         import torch
 
         self._require_prepared()
-        out: list[dict[str, Any]] = []
+        out: list[dict[str, object]] = []
         with torch.inference_mode():
             for batch in self._batches:
                 if len(out) >= n:

@@ -11,18 +11,15 @@ import fnmatch
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from energy_badge.errors import (
-    GatedModelError,
-    HubError,
-    ModelNotFoundError,
-    NetworkError,
-    UnsafeModelError,
-)
+from energy_badge.errors import HubError, ModelNotFoundError, UnsafeModelError
+
+if TYPE_CHECKING:
+    from energy_badge.hub import HubClient
 
 # Config, tokenizer and sentence-transformers files: small, always needed.
 META_PATTERNS: tuple[str, ...] = (
@@ -170,16 +167,10 @@ def content_sha256(folder: Path, files: Iterable[str]) -> str:
 
 
 def looks_like_repo_id(model: str) -> bool:
-    """Whether ``model`` is a syntactically valid Hub repo id that does not look like a path."""
-    if model.startswith((".", "/", "~")) or "\\" in model or model.count("/") != 1:
-        return False
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    """Whether ``model`` is a Hub repo id (:func:`energy_badge.hub.is_repo_id`), not a path."""
+    from energy_badge.hub import is_repo_id
 
-    try:
-        validate_repo_id(model)
-    except HFValidationError:
-        return False
-    return True
+    return is_repo_id(model)
 
 
 def safetensors_shards(folder: Path) -> list[str]:
@@ -189,69 +180,6 @@ def safetensors_shards(folder: Path) -> list[str]:
         return []
     data = json.loads(index.read_text(encoding="utf-8"))
     return sorted(set(data.get("weight_map", {}).values()))
-
-
-@contextmanager
-def hub_errors(model: str, revision: str | None) -> Iterator[None]:
-    """Translate huggingface_hub and connection errors into energy-badge errors.
-
-    Raises:
-        GatedModelError: a gated repository the credentials cannot read.
-        ModelNotFoundError: no such repository or revision.
-        NetworkError: the Hub cannot be reached, or answers 5xx / 429.
-        HubError: any other refusal.
-    """
-    from huggingface_hub.errors import (
-        EntryNotFoundError,
-        GatedRepoError,
-        HfHubHTTPError,
-        LocalEntryNotFoundError,
-        OfflineModeIsEnabled,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-
-    at = f" at revision {revision!r}" if revision else ""
-    try:
-        yield
-    except GatedRepoError:
-        raise GatedModelError(
-            f"{model} is gated: accept its terms on the Hub and pass a token that has access "
-            "(--token or HF_TOKEN)"
-        ) from None
-    except RepositoryNotFoundError:
-        raise ModelNotFoundError(
-            f"{model} is neither a local folder nor a Hub model this token can see"
-        ) from None
-    except RevisionNotFoundError:
-        raise ModelNotFoundError(f"{model} has no revision {revision!r}") from None
-    except (OfflineModeIsEnabled, LocalEntryNotFoundError, ConnectionError, *_transport_errors()) as exc:
-        raise NetworkError(f"cannot reach the Hub to get {model}{at}: {_first_line(exc)}") from None
-    except EntryNotFoundError as exc:
-        raise ModelNotFoundError(f"{model}{at} lacks a needed file: {_first_line(exc)}") from None
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else None
-        if status is None or status >= 500 or status == 429:
-            raise NetworkError(f"the Hub failed while getting {model}{at}: {_first_line(exc)}") from None
-        raise HubError(f"the Hub refused {model}{at} (HTTP {status}): {_first_line(exc)}") from None
-
-
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """Connection-level error classes of huggingface_hub's HTTP client (httpx2 in 2.x, httpx in 1.x)."""
-    import importlib
-
-    found: list[type[BaseException]] = []
-    for module in ("httpx2", "httpx"):
-        try:
-            found.append(importlib.import_module(module).TransportError)
-        except (ImportError, AttributeError):
-            continue
-    return tuple(found)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 @dataclass
@@ -269,23 +197,26 @@ class HubSnapshot:
     files: list[str]
 
 
+def _client(token: str | None, endpoint: str | None) -> HubClient:
+    """The gateway for a measurement's reads: one try each (the bulk job retries whole measurements)."""
+    from energy_badge.hub import HubClient, RetryPolicy
+
+    return HubClient(token=token, endpoint=endpoint, retry=RetryPolicy(max_attempts=1))
+
+
 def resolve_hub(
     repo_id: str, *, revision: str | None, token: str | None, endpoint: str | None
 ) -> HubSnapshot:
     """Resolve ``revision`` (default: the main branch) to a commit sha and list the files there.
 
     Raises:
-        ModelNotFoundError, GatedModelError, NetworkError, HubError: see :func:`hub_errors`.
+        ModelNotFoundError, GatedModelError, NetworkError, HubError: as translated by
+            :mod:`energy_badge.hub.translate`.
     """
-    from huggingface_hub import HfApi
-
-    api = HfApi(endpoint=endpoint, token=token)
-    with hub_errors(repo_id, revision):
-        info = api.model_info(repo_id, revision=revision)
+    info = _client(token, endpoint).model_info(repo_id, revision=revision)
     if not info.sha:
         raise HubError(f"the Hub gave no commit sha for {repo_id}")
-    files = [s.rfilename for s in (info.siblings or [])]
-    return HubSnapshot(repo_id=repo_id, sha=info.sha, files=files)
+    return HubSnapshot(repo_id=repo_id, sha=info.sha, files=info.paths)
 
 
 def download(
@@ -302,17 +233,9 @@ def download(
         The local snapshot folder.
 
     Raises:
-        ModelNotFoundError, GatedModelError, NetworkError, HubError: see :func:`hub_errors`.
+        ModelNotFoundError, GatedModelError, NetworkError, HubError: as translated by
+            :mod:`energy_badge.hub.translate`.
     """
-    from huggingface_hub import snapshot_download
-
-    with hub_errors(snap.repo_id, snap.sha):
-        path = snapshot_download(
-            snap.repo_id,
-            revision=snap.sha,
-            allow_patterns=list(patterns),
-            token=token,
-            endpoint=endpoint,
-            cache_dir=cache_dir,
-        )
-    return Path(path)
+    return _client(token, endpoint).snapshot(
+        snap.repo_id, revision=snap.sha, patterns=patterns, cache_dir=cache_dir
+    )

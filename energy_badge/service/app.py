@@ -28,13 +28,21 @@ import logging
 import threading
 import time
 from collections import Counter
-from types import SimpleNamespace
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
-from energy_badge.bulk.state import StateStore, utc_now
+from energy_badge.bulk.state import STATUSES, Enqueued, StateStore, StoredResult, utc_now
+from energy_badge.errors import InvalidFileError
+from energy_badge.hub import repo_id_problem
 from energy_badge.service.page import Entry, render_page
-from energy_badge.service.webhook import WebhookError, parse_event, repo_id_problem
+from energy_badge.service.webhook import WebhookError, parse_event
 from energy_badge.service.worker import queue_key
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from energy_badge.rating import RatingTable
+    from energy_badge.result import EnergyResult
 
 __all__ = ["BADGE_MAX_AGE", "DEFAULT_MAX_BODY", "ServiceState", "create_app"]
 
@@ -43,13 +51,7 @@ log = logging.getLogger("energy_badge.service")
 DEFAULT_MAX_BODY = 64 * 1024
 #: Badges are cached by browsers and proxies for this long (the ETag revalidates them afterwards).
 BADGE_MAX_AGE = 300
-_MEASURED = ("measured", "publishing", "published", "pr_open")
-_LATEST = (
-    "SELECT id, model, task, status, updated_at, canonical, stars, wh_per_1k, hardware_class, finished_at "
-    "FROM jobs WHERE model = ? AND result_json IS NOT NULL AND status IN ({})".format(
-        ",".join(f"'{s}'" for s in _MEASURED)
-    )
-)
+_CACHE_SIZE = 4096
 
 
 class _TooLarge(Exception):
@@ -57,7 +59,11 @@ class _TooLarge(Exception):
 
 
 class ServiceState:
-    """The app's view of the state file: per-thread connections, counters, and small caches."""
+    """The app's view of the state file: per-thread stores, counters, and small caches.
+
+    Every read and write of jobs goes through :class:`~energy_badge.bulk.state.StateStore`'s API;
+    stored results are decoded by :mod:`energy_badge.bulk.codec` (once per stored version).
+    """
 
     def __init__(self, state_path: str, *, task: str, hardware_class: str, table: str | None = None) -> None:
         self.state_path = state_path
@@ -67,16 +73,16 @@ class ServiceState:
         self._local = threading.local()
         self._lock = threading.Lock()
         self.webhooks: Counter[str] = Counter()
-        self.badges: Counter[tuple[str, str]] = Counter()
+        self.badges: Counter[tuple[str, int]] = Counter()
         self._cache: dict[tuple[int, str, str], tuple[bytes, str]] = {}
-        self._table: dict | None = None
+        self._results: dict[tuple[int, str], EnergyResult] = {}
+        self._table: RatingTable | None = None
         self._stores: list[StateStore] = []
-        store = self.store()  # creates the file and its schema once, up front
-        with store.transaction() as conn:  # a lookup index for badges (idempotent, additive)
-            conn.execute("CREATE INDEX IF NOT EXISTS service_jobs_by_model ON jobs (model)")
+        self.store()  # creates the file, its schema and its indexes once, up front
 
     def store(self) -> StateStore:
-        store = getattr(self._local, "store", None)
+        """This thread's store (SQLite connections belong to their thread); opened without the lock."""
+        store: StateStore | None = getattr(self._local, "store", None)
         if store is None:
             store = StateStore(self.state_path, exclusive=False)
             self._local.store = store
@@ -85,17 +91,20 @@ class ServiceState:
         return store
 
     def close(self) -> None:
+        """Close every thread's store."""
         with self._lock:
             for store in self._stores:
                 store.close()
             self._stores.clear()
 
-    def count(self, counter: Counter[Any], key: Any) -> None:
+    def count(self, counter: Counter[Any], key: object) -> None:
+        """Count one request (thread-safe)."""
         with self._lock:
             counter[key] += 1
 
     @property
-    def table(self) -> dict:
+    def table(self) -> "RatingTable":
+        """The rating table (loaded once)."""
         if self._table is None:
             from energy_badge.rating import load_table
 
@@ -104,126 +113,105 @@ class ServiceState:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def latest(self, model: str, *, canonical: bool) -> Any:
+    def latest(self, model: str, *, canonical: bool) -> StoredResult | None:
         """The latest measured row of ``model`` (canonical only when asked), or None."""
-        query = _LATEST + (" AND canonical = 1" if canonical else "") + " ORDER BY finished_at DESC, id DESC"
-        return self.store().conn.execute(query + " LIMIT 1", (model,)).fetchone()
+        return self.store().latest_result(model, canonical=canonical)
 
-    def result_json(self, row_id: int) -> str:
-        row = self.store().conn.execute("SELECT result_json FROM jobs WHERE id = ?", (row_id,)).fetchone()
-        return row[0]
+    def result_text(self, row: StoredResult) -> str:
+        """The JSON text of a row's stored result."""
+        return self.store().result_text(row.id) or ""
+
+    def result(self, row: StoredResult) -> "EnergyResult":
+        """A row's stored result, decoded (once per stored version).
+
+        Raises:
+            InvalidFileError: the stored result is not a valid result.
+        """
+        from energy_badge.bulk.codec import result_from_state
+
+        key = (row.id, row.updated_at)
+        with self._lock:
+            hit = self._results.get(key)
+        if hit is not None:
+            return hit
+        result = result_from_state(self.result_text(row), model=row.model)
+        with self._lock:
+            if len(self._results) > _CACHE_SIZE:
+                self._results.clear()
+            self._results[key] = result
+        return result
 
     def badge(self, model: str, fmt: str) -> tuple[bytes, str]:
         """(body, etag) of a model's badge in ``svg`` or ``json``; rendered once per stored result."""
-        from energy_badge.rating import table_source
+        from energy_badge.rating import Rating, unmeasured_rating
         from energy_badge.render import badge_svg, shields_json
+        from energy_badge.result import EnergyResult
 
         row = self.latest(model, canonical=True)
-        key = (row["id"], row["updated_at"], fmt) if row is not None else (0, model, fmt)
+        key = (row.id, row.updated_at, fmt) if row is not None else (0, model, fmt)
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None:
             return hit
+        result: EnergyResult | None = None
+        rating: Rating
         if row is None:
-            result = SimpleNamespace(model_id=model, task=self.task, hardware_class=None, gpu_name=None)
-            rating: Any = SimpleNamespace(
-                stars=None,
-                value=None,
-                unrated_reason="not measured yet",
-                table_version=table_source(self.table)["table_version"],
-            )
+            rating = unmeasured_rating(model, self.task, self.table)
         else:
             from energy_badge.rating import rate
-            from energy_badge.result import EnergyResult
 
-            result = EnergyResult.from_dict(
-                json.loads(self.result_json(row["id"])), source=f"{model}'s result"
-            )
+            result = self.result(row)
             rating = rate(result, self.table)
         if fmt == "svg":
             body = badge_svg(result, rating).encode("utf-8")
         else:
-            data = shields_json(result, rating)
+            data = shields_json(rating)
             data["cacheSeconds"] = BADGE_MAX_AGE
             if row is None:
                 data["message"] = "not measured"
             body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         with self._lock:
-            if len(self._cache) > 4096:
+            if len(self._cache) > _CACHE_SIZE:
                 self._cache.clear()
             self._cache[key] = (body, etag)
         return body, etag
 
     def leaderboard(self) -> list[Entry]:
         """Each model's latest canonical result, per task."""
-        query = (
-            "SELECT id, model, task, stars, wh_per_1k, hardware_class, finished_at, result_json FROM jobs "
-            "WHERE canonical = 1 AND result_json IS NOT NULL AND wh_per_1k IS NOT NULL AND status IN ({}) "
-            "ORDER BY finished_at, id"
-        ).format(",".join(f"'{s}'" for s in _MEASURED))
-        latest: dict[tuple[str, str], Entry] = {}
-        for row in self.store().conn.execute(query):
-            gpu = (json.loads(row["result_json"]).get("energy") or {}).get("gpu") or {}
-            latest[(row["task"], row["model"])] = Entry(
-                model=row["model"],
-                task=row["task"],
-                stars=row["stars"],
-                wh=float(row["wh_per_1k"]),
-                low=gpu.get("ci95_low"),
-                high=gpu.get("ci95_high"),
-                hardware=row["hardware_class"],
-                date=row["finished_at"] or "",
+        entries = []
+        for row in self.store().latest_canonical_results():
+            try:
+                energy = self.result(row).gpu_energy
+            except InvalidFileError as err:  # shown without its interval rather than not at all
+                log.warning("leaderboard: %s", err)
+                energy = None
+            entries.append(
+                Entry(
+                    model=row.model,
+                    task=row.task,
+                    stars=row.stars,
+                    wh=float(row.wh_per_1k or 0.0),
+                    low=energy.ci95_low if energy is not None else None,
+                    high=energy.ci95_high if energy is not None else None,
+                    hardware=row.hardware_class,
+                    date=row.finished_at or "",
+                )
             )
-        return list(latest.values())
+        return entries
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def enqueue(self, model: str, sha: str) -> tuple[str, int | None, str | None]:
-        """Queue (model, sha) for the service's task: (``queued`` | ``duplicate`` | ``ignored``, row, reason).
-
-        A push that only moved ``main`` to our own badge commit is ignored; a queued row of an older
-        revision that was never measured is marked skipped (superseded), as ``bulk`` does.
-        """
-        store = self.store()
-        conn = store.conn
-        own = conn.execute(
-            "SELECT id FROM jobs WHERE model = ? AND commit_sha = ? LIMIT 1", (model, sha)
-        ).fetchone()
-        if own is not None:
-            return "ignored", int(own[0]), "the new head is our own badge commit"
-        inserted = store.insert_many(
-            [{"model": model, "revision": sha, "status": "pending", "source": "webhook", **self.key}]
-        )
-        row = conn.execute(
-            "SELECT id FROM jobs WHERE model = ? AND revision = ? AND task = ? AND workload_version = ? "
-            "AND hardware_class = ?",
-            (model, sha, self.key["task"], self.key["workload_version"], self.key["hardware_class"]),
-        ).fetchone()
-        row_id = int(row[0])
-        if not inserted:
-            return "duplicate", row_id, None
-        older = [
-            int(r[0])
-            for r in conn.execute(
-                "SELECT id FROM jobs WHERE model = ? AND task = ? AND workload_version = ? "
-                "AND hardware_class = ? AND status = 'pending' AND id != ?",
-                (model, self.key["task"], self.key["workload_version"], self.key["hardware_class"], row_id),
-            )
-        ]
-        if older:
-            reason = f"superseded by a newer revision {sha[:12]}"
-            store.update_many(
-                [(i, {"status": "skipped", "reason": reason, "reason_code": "superseded"}) for i in older]
-            )
-        return "queued", row_id, None
+    def enqueue(self, model: str, sha: str) -> Enqueued:
+        """Queue (model, sha) for the service's task: ``queued``, ``duplicate``, or ``ignored`` when
+        the new head is our own badge commit (:meth:`~energy_badge.bulk.state.StateStore.enqueue`)."""
+        return self.store().enqueue(model, sha, self.key, source="webhook")
 
     # -- metrics --------------------------------------------------------------------------------
 
     def metrics(self) -> str:
+        """The Prometheus text of the job counts and request counters."""
         counts = self.store().counts()
-        from energy_badge.bulk.state import STATUSES
-
         lines = [
             "# HELP energy_badge_jobs Jobs in the state by status.",
             "# TYPE energy_badge_jobs gauge",
@@ -263,9 +251,9 @@ def create_app(
     hardware_class: str,
     table: str | None = None,
     max_body: int = DEFAULT_MAX_BODY,
-    on_startup: Any = None,
-    on_shutdown: Any = None,
-) -> Any:
+    on_startup: Callable[[], None] | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> "FastAPI":
     """Build the FastAPI app.
 
     Args:
@@ -297,7 +285,7 @@ def create_app(
     started = time.monotonic()
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Any):  # noqa: ANN202
+    async def lifespan(app: Any) -> AsyncIterator[None]:
         if on_startup is not None:
             on_startup()
         try:
@@ -375,12 +363,18 @@ def create_app(
             service.count(service.webhooks, "ignored")
             return JSONResponse({"status": "ignored", "reason": event.reason})
         assert event.model is not None and event.sha is not None
-        status, row_id, reason = await run_in_threadpool(service.enqueue, event.model, event.sha)
-        service.count(service.webhooks, status)
-        out = {"status": status, "model": event.model, "revision": event.sha, "task": task, "job": row_id}
-        if reason:
-            out["reason"] = reason
-        return JSONResponse(out, status_code=202 if status == "queued" else 200)
+        queued = await run_in_threadpool(service.enqueue, event.model, event.sha)
+        service.count(service.webhooks, queued.status)
+        out: dict[str, object] = {
+            "status": queued.status,
+            "model": event.model,
+            "revision": event.sha,
+            "task": task,
+            "job": queued.row_id,
+        }
+        if queued.reason:
+            out["reason"] = queued.reason
+        return JSONResponse(out, status_code=202 if queued.status == "queued" else 200)
 
     def check_repo(namespace: str, name: str) -> str:
         repo_id = f"{namespace}/{name}"
@@ -420,9 +414,9 @@ def create_app(
         if row is None:
             raise StarletteHTTPException(404, f"no result for {model}")
         return Response(
-            service.result_json(row["id"]),
+            service.result_text(row),
             media_type="application/json",
-            headers={"Cache-Control": "no-cache", "X-Energy-Badge-Status": row["status"]},
+            headers={"Cache-Control": "no-cache", "X-Energy-Badge-Status": row.status},
         )
 
     @app.get("/", response_class=HTMLResponse)

@@ -18,11 +18,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MAX_NAME_LENGTH", "Event", "WebhookError", "parse_event", "repo_id_problem"]
+from energy_badge.hub import repo_id_problem
 
-#: The Hub's limit on each part of a repo id (huggingface_hub's ``validate_repo_id``).
-MAX_NAME_LENGTH = 96
-_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+__all__ = ["Event", "WebhookError", "parse_event"]
+
 _SHA = re.compile(r"[0-9a-f]{40}")
 #: Scopes and actions that mean "the model's files changed": a push to the repo.
 CONTENT_SCOPE = "repo.content"
@@ -34,32 +33,6 @@ class WebhookError(ValueError):
     """A payload that is not a valid Hub webhook (answered with HTTP 422)."""
 
 
-def repo_id_problem(repo_id: object) -> str | None:
-    """Why ``repo_id`` is not a valid Hub model id ``namespace/name``, or None when it is.
-
-    The Hub's rules: exactly one ``/``; each part 1-96 characters of ``A-Z a-z 0-9 . _ -``, starting
-    and ending with a letter or digit; no ``--`` or ``..``; the name does not end in ``.git``.
-    """
-    if not isinstance(repo_id, str):
-        return "the repo name must be a string"
-    parts = repo_id.split("/")
-    if len(parts) != 2:
-        return f"{repo_id[:200]!r} is not of the form namespace/name"
-    for part in parts:
-        if not 1 <= len(part) <= MAX_NAME_LENGTH:
-            return f"{repo_id[:200]!r}: each part must be 1 to {MAX_NAME_LENGTH} characters"
-        if not _PART.fullmatch(part):
-            return (
-                f"{repo_id!r}: only letters, digits, '.', '_' and '-' are allowed, "
-                "starting and ending with a letter or digit"
-            )
-        if "--" in part or ".." in part:
-            return f"{repo_id!r}: '--' and '..' are not allowed"
-    if parts[1].endswith(".git"):
-        return f"{repo_id!r}: a name cannot end in .git"
-    return None
-
-
 @dataclass(frozen=True)
 class Event:
     """What a webhook asks of the service.
@@ -67,7 +40,7 @@ class Event:
     Attributes:
         action, scope: the Hub's ``event.action`` and ``event.scope``.
         repo_type: ``model``, ``dataset`` or ``space``.
-        model: the repo id (validated when ``enqueue``).
+        model: the repo id (validated by :func:`energy_badge.hub.repo_id_problem` when ``enqueue``).
         sha: the new head commit of ``main`` (when ``enqueue``).
         enqueue: True when a measurement should be queued; otherwise ``reason`` says why not.
         reason: why the event is ignored.

@@ -2,7 +2,7 @@
 
 Nothing is reimplemented: each round builds a :class:`~energy_badge.bulk.job.Plan` of the rows that
 need work and hands it to :meth:`energy_badge.bulk.job.BulkJob.run` (measure on the executor,
-validate, rate, store; publish with ``hub.publish`` under the same policy, throttles, opt-out and
+validate, rate, store; publish with ``hub.commit_plan`` under the same policy, throttles, opt-out and
 retry rules as ``bulk``). The worker opens the state with the bulk driver's exclusive lock, so one
 worker (or one ``bulk`` run) works on a state at a time; the web app opens it without the lock
 (WAL: readers and the webhook's short write transactions run beside the worker).
@@ -11,20 +11,19 @@ worker (or one ``bulk`` run) works on a state at a time; the web app opens it wi
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
 
+from energy_badge.bulk.executors import Executor, MeasureFn
 from energy_badge.bulk.job import NOT_PUBLISHABLE, BulkConfig, BulkJob, EventCallback, Plan, Summary
-from energy_badge.bulk.state import StateStore
+from energy_badge.bulk.state import JobKey, StateStore
 
 __all__ = ["ServiceWorker", "queue_key"]
 
 
-def queue_key(task: str, hardware_class: str) -> dict[str, str]:
-    """The key columns shared by the rows a service queues: task, workload version, hardware class."""
+def queue_key(task: str, hardware_class: str) -> JobKey:
+    """What the rows a service queues share: the task, its workload's version, the hardware class."""
     from energy_badge.workload import load_workload
 
-    return {"task": task, "workload_version": load_workload(task).version, "hardware_class": hardware_class}
+    return JobKey(task, load_workload(task).version, hardware_class)
 
 
 class ServiceWorker:
@@ -46,8 +45,8 @@ class ServiceWorker:
         state_path: str,
         config: BulkConfig,
         *,
-        measure: Callable[..., Any] | None = None,
-        executor: Any = None,
+        measure: MeasureFn | None = None,
+        executor: Executor | None = None,
         on_event: EventCallback | None = None,
         poll_s: float = 2.0,
     ) -> None:
@@ -60,7 +59,7 @@ class ServiceWorker:
         self._stop = threading.Event()
         self._job: BulkJob | None = None
         self.state: StateStore | None = None
-        self.key: dict[str, str] | None = None
+        self.key: JobKey | None = None
 
     def open(self) -> None:
         """Open the state with the lock (in the thread that will run the worker: SQLite connections
@@ -80,6 +79,7 @@ class ServiceWorker:
             raise
 
     def close(self) -> None:
+        """Close the executor and the state (and release the lock)."""
         if self._job is not None:
             self._job.executor.close()
             self._job = None
@@ -98,7 +98,8 @@ class ServiceWorker:
         waiting for a publish under the configured policy."""
         assert self.state is not None and self.key is not None
         out = []
-        for row in self.state.rows_for(**self.key, light=True):
+        key = self.key
+        for row in self.state.rows_for(key.task, key.workload_version, key.hardware_class, light=True):
             if row.status in ("pending", "measuring", "publishing") and row.resolved:
                 out.append(row.id)
             elif (
@@ -119,10 +120,9 @@ class ServiceWorker:
         if not ids:
             return None
         run_id = self.state.start_run(
-            {**self.config.to_dict(), **self.key, "service": True, "inputs": len(ids)}
+            {**self.config.to_dict(), **self.key.columns(), "service": True, "inputs": len(ids)}
         )
-        plan = Plan(run_id, inputs=len(ids), problems=[], row_ids=ids, **self.key)
-        return self._job.run(plan)
+        return self._job.run(Plan.of_rows(run_id, self.key, ids))
 
     def run(self) -> None:
         """Rounds until :meth:`stop`; waits ``poll_s`` whenever the queue is empty."""

@@ -1,0 +1,94 @@
+"""The meter stage: measure a workload's GPU energy per query with Zeus, repeated until it is stable.
+
+One measurement (a *phase*) runs, in order:
+
+1. an isolation check: no other process may hold a context on the GPU (NVML's compute, graphics
+   and MPS process lists, our own pid excluded), or :class:`~energy_badge.errors.SharedGPUError`
+   unless ``allow_shared_gpu`` (which is recorded, with the processes seen);
+2. an idle sample: ``idle_seconds`` of nothing in a Zeus window, recorded as joules and watts and
+   never subtracted from the headline figure;
+3. the warm-up (the caller's ``warmup`` callable, or ``warmup_passes`` passes of the workload), timed
+   but not measured;
+4. repetitions of the whole workload, each in its own Zeus window, between ``min_repetitions`` and
+   ``max_repetitions``, stopping as soon as the 95 % confidence half-width of GPU Wh per 1000
+   queries is at most ``target_ci_rel`` of the mean. A pass shorter than ``min_window_s`` is
+   repeated (whole passes) until the window lasts that long, because the NVML energy counter only
+   updates about every 100 ms; energy is then divided by all the queries run in the window. The
+   isolation check runs before and after every repetition.
+
+The GPU energy comes from the NVML total-energy counter (Volta or newer) read by Zeus's
+``ZeusMonitor``; CPU and DRAM energy come from Zeus's RAPL reader where it has one, else they are
+None (never estimated). A counter that does not advance, or goes backwards, is refused. As a
+cross-check, the meter also reads that counter itself through nvidia-ml-py just outside each Zeus
+window and records the difference (``nvml_counter_j``) next to Zeus's figure; it is raw data, not
+used in the headline figure.
+
+Synchronisation: Zeus's windows would call ``torch.cuda.synchronize`` themselves; the meter passes
+``sync_execution=False`` and instead requires the caller's pass function to synchronise before it
+returns (``torch.cuda.synchronize()``), so that all the GPU work of a pass lies inside the window
+and the meter itself does not depend on torch.
+
+Time: every duration (warm-up, repetition windows, the idle sample's wait) comes from the meter's
+:class:`Clock`, the real ``time.perf_counter``/``time.sleep`` unless one is injected.
+
+Modules: :mod:`~energy_badge.meter.records` (settings and records), :mod:`~energy_badge.meter.loop`
+(the loop), :mod:`~energy_badge.meter.energy` (Zeus), :mod:`~energy_badge.meter.performance`
+(``--no-energy``). ``zeus`` and ``pynvml`` are imported inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+from energy_badge.meter.energy import EnergyMeter
+from energy_badge.meter.loop import BaseMeter
+from energy_badge.meter.performance import PerformanceMeter
+from energy_badge.meter.records import (
+    ENERGY_SOURCE,
+    MAX_REPETITIONS_LIMIT,
+    SYSTEM_CLOCK,
+    Clock,
+    IdleSample,
+    Isolation,
+    MeterConfig,
+    PhaseMeasurement,
+    Repetition,
+    StopReason,
+    SystemClock,
+)
+
+__all__ = [
+    "ENERGY_SOURCE",
+    "MAX_REPETITIONS_LIMIT",
+    "SYSTEM_CLOCK",
+    "BaseMeter",
+    "Clock",
+    "EnergyMeter",
+    "IdleSample",
+    "Isolation",
+    "MeterConfig",
+    "PerformanceMeter",
+    "PhaseMeasurement",
+    "Repetition",
+    "StopReason",
+    "SystemClock",
+    "open_meter",
+]
+
+
+def open_meter(
+    config: MeterConfig | None = None, energy: bool = True, *, clock: Clock | None = None
+) -> EnergyMeter | PerformanceMeter:
+    """Open the meter a run asks for.
+
+    Args:
+        config: how to measure.
+        energy: True for an :class:`EnergyMeter`, False for a :class:`PerformanceMeter` (``--no-energy``).
+        clock: where the meter reads time and sleeps; the real clock if None (tests inject one).
+
+    Returns:
+        The meter.
+
+    Raises:
+        NoEnergyCounterError: if ``energy`` and this machine has no GPU energy counter.
+        UsageError: for a configuration an energy run cannot use.
+    """
+    return EnergyMeter(config, clock=clock) if energy else PerformanceMeter(config, clock=clock)

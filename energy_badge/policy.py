@@ -1,0 +1,186 @@
+"""The policy: which results are canonical, and which may go on a model card.
+
+One module decides it, from the result's *content*, never from a flag the file carries:
+
+* **canonical** (:func:`canonical_reasons`): the full canonical workload of a known task and
+  workload version (its query count and the sha256 of its inputs as the shipped manifest pins
+  them, its batch size and generation settings), the workload's default dtype, GPU energy measured
+  by the meter on the GPU that ran the model, no other process on that GPU, and the model's own
+  weights (random weights measure the architecture, not the model). ``measure`` records these
+  reasons when it writes a result; :func:`check_flag` refuses (exit 4) a file whose ``canonical``
+  flag disagrees with them, so a file edited to claim ``canonical: true`` is never rated,
+  compared as canonical, or published.
+* **publishable** (:func:`publish_problems`, :func:`check_publishable`): canonical, with a 95 %
+  interval (at least two repetitions) and a GPU of a known hardware class, so a card can show the
+  figure, its interval and the hardware.
+
+Every command asks this module: :func:`energy_badge.result.decode_result` calls
+:func:`check_flag` on every result read (rate, badge, card, publish, compare, bulk, the service,
+the action), and :mod:`energy_badge.publish` calls :func:`check_publishable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from energy_badge.errors import EnergyBadgeError, InvalidFileError, NotCanonicalError
+
+if TYPE_CHECKING:
+    from energy_badge.result import EnergyResult
+
+__all__ = [
+    "Departure",
+    "canonical_reasons",
+    "check_flag",
+    "check_publishable",
+    "departures",
+    "publish_problems",
+]
+
+ZEUS = "zeus"
+
+
+@dataclass(frozen=True)
+class Departure:
+    """One way a result departs from the canonical protocol.
+
+    Attributes:
+        code: a stable name: ``performance_only``, ``workload``, ``queries``, ``inputs``,
+            ``dtype``, ``batch_size``, ``generation``, ``device``, ``shared_gpu``,
+            ``random_weights``.
+        reason: the reason in words, as results and messages show it.
+    """
+
+    code: str
+    reason: str
+
+
+def departures(result: EnergyResult) -> list[Departure]:
+    """How a result departs from the canonical protocol, derived from its content (empty: canonical).
+
+    The result's own ``canonical`` flag and ``non_canonical_reasons`` are ignored.
+
+    Args:
+        result: the result.
+
+    Returns:
+        One :class:`Departure` per rule broken, in a fixed order.
+    """
+    from energy_badge.workload import canonical_spec
+
+    found: list[Departure] = []
+
+    def add(code: str, reason: str) -> None:
+        found.append(Departure(code, reason))
+
+    measurement, workload = result.measurement, result.workload
+    energy_measured = measurement.meter == ZEUS and result.energy.gpu is not None
+    if not energy_measured:
+        add("performance_only", "performance only (--no-energy): no energy measured")
+    try:
+        spec = canonical_spec(result.task, workload.version)
+    except EnergyBadgeError:
+        spec = None
+    if workload.task != result.task:
+        add("workload", f"the workload is for {workload.task}, not {result.task}")
+    elif spec is None or spec.version != workload.version:
+        add(
+            "workload",
+            f"workload version {workload.version} of {result.task} is not one this energy-badge ships",
+        )
+    else:
+        if workload.queries != spec.queries:
+            add("queries", f"--queries {workload.queries}: a subset of the {spec.queries} canonical queries")
+        elif workload.sha256 != spec.sha256 or workload.name != spec.name:
+            add(
+                "inputs", f"the workload's inputs (sha256 {workload.sha256[:12]}…) are not the canonical ones"
+            )
+        if result.model.dtype != spec.default_dtype:
+            add("dtype", f"--dtype {result.model.dtype} instead of the canonical {spec.default_dtype}")
+        if workload.batch_size != spec.batch_size:
+            add(
+                "batch_size", f"--batch-size {workload.batch_size} instead of the canonical {spec.batch_size}"
+            )
+        if workload.generation != spec.generation:
+            add("generation", "generation settings differ from the canonical workload's")
+    if energy_measured and result.hardware.device != f"cuda:{measurement.config.gpu_index}":
+        add("device", f"the model ran on {result.hardware.device}, not on the metered GPU")
+    if measurement.isolation.other_processes:
+        add("shared_gpu", "other processes used the GPU during the run (--allow-shared-gpu)")
+    if result.model.random_weights:
+        add(
+            "random_weights",
+            "random weights (--random-weights): the figure describes the architecture, not this model",
+        )
+    return found
+
+
+def canonical_reasons(result: EnergyResult) -> list[str]:
+    """Why a result is not canonical, in words (empty: canonical); see :func:`departures`."""
+    return [d.reason for d in departures(result)]
+
+
+def check_flag(result: EnergyResult, *, source: str = "result") -> None:
+    """Refuse a result whose ``canonical`` flag disagrees with its content.
+
+    Args:
+        result: the result as read.
+        source: what to call it in the message (a file name).
+
+    Raises:
+        InvalidFileError: the flag says canonical and the content is not (the message gives the
+            reasons), or the flag says not canonical while the content is canonical and the
+            file gives no reason (exit 4).
+    """
+    reasons = canonical_reasons(result)
+    if result.canonical and reasons:
+        raise InvalidFileError(
+            f"{source} says canonical: true, but its content is not canonical: {'; '.join(reasons)}"
+        )
+    if not result.canonical and not reasons:
+        raise InvalidFileError(
+            f"{source} says canonical: false, but its content is the canonical protocol "
+            f"(its reasons: {'; '.join(result.non_canonical_reasons)})"
+        )
+
+
+def publish_problems(result: EnergyResult) -> list[str]:
+    """Why a result's figure must not go on a model card (empty: it may).
+
+    Args:
+        result: the result.
+
+    Returns:
+        One reason per problem: not canonical (with the reasons), no 95 % interval, no GPU of a
+        known hardware class.
+    """
+    problems = []
+    reasons = canonical_reasons(result)
+    if reasons:
+        problems.append(f"the result is not canonical ({'; '.join(reasons)})")
+    energy = result.energy.gpu
+    if energy is not None and (energy.ci95_low is None or energy.ci95_high is None):
+        problems.append(
+            f"the result has no 95 % interval (only {energy.n} repetition); a card shows the interval"
+        )
+    if energy is not None and not result.hardware_class:
+        problems.append(
+            f"the GPU ({result.gpu_name or 'no GPU recorded'}) has no hardware class to put on a card"
+        )
+    return problems
+
+
+def check_publishable(result: EnergyResult) -> None:
+    """Refuse a result whose figure must not be shown on a model card.
+
+    Raises:
+        NotCanonicalError: as :func:`publish_problems` says (exit 4); the message names the model
+            and every problem.
+    """
+    problems = publish_problems(result)
+    if problems:
+        raise NotCanonicalError(
+            f"{result.model_id}: {'; '.join(problems)}; only a canonical measurement of the real model "
+            "can go on a model card: measure again with the default settings"
+        )

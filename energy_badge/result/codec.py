@@ -1,0 +1,177 @@
+"""The codec of result files: the one place a result's JSON is checked, read and written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from energy_badge.errors import InvalidFileError
+from energy_badge.files import read_text, write_atomic
+from energy_badge.result.fields import result_from_json, result_to_json
+from energy_badge.result.model import READABLE_SCHEMA_VERSIONS, RESULT_SCHEMA, EnergyResult
+
+# --------------------------------------------------------------------------------------------
+# Schema
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """Return a JSON schema shipped in ``energy_badge/schemas`` by file name.
+
+    Args:
+        name: file name, e.g. ``"energy-result.schema.json"``.
+
+    Returns:
+        The parsed schema.
+    """
+    text = resources.files("energy_badge.schemas").joinpath(name).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def json_path(path: Sequence[str | int]) -> str:
+    """Format a jsonschema error path (keys and indices) as ``$.a.b[0]``."""
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def schema_errors(data: object, schema_name: str) -> list[str]:
+    """Validate ``data`` against a shipped schema.
+
+    Args:
+        data: the parsed JSON document.
+        schema_name: file name of the schema in ``energy_badge/schemas``.
+
+    Returns:
+        One ``"<json path>: <message>"`` string per violation, sorted by path; empty if valid.
+    """
+    import jsonschema
+
+    schema = load_schema(schema_name)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    return [f"{json_path(list(e.absolute_path))}: {_short(e.message)}" for e in errors]
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 200 else message[:197] + "..."
+
+
+# --------------------------------------------------------------------------------------------
+# The codec
+
+
+def decode_result(data: object, *, source: str = "result") -> EnergyResult:
+    """Build a result from its JSON form, checking it on the way.
+
+    Args:
+        data: the parsed document.
+        source: what to call it in messages (a file name).
+
+    Returns:
+        The result.
+
+    Raises:
+        InvalidFileError: the document does not match the schema (``errors`` lists every
+            violation with its JSON path), has a ``schema_version`` this version cannot read, or
+            its ``canonical`` flag disagrees with its content (the message gives the reason).
+    """
+    from energy_badge.policy import check_flag
+
+    if isinstance(data, dict):
+        version = data.get("schema_version")
+        if isinstance(version, str) and version not in READABLE_SCHEMA_VERSIONS:
+            raise InvalidFileError(
+                f"{source} has schema_version {version}; this energy-badge reads "
+                f"{', '.join(READABLE_SCHEMA_VERSIONS)}: upgrade energy-badge to read it"
+            )
+    errors = schema_errors(data, RESULT_SCHEMA)
+    if errors:
+        raise InvalidFileError(f"{source} is not a valid result: {errors[0]}", errors)
+    assert isinstance(data, dict)  # the schema says it is an object
+    result = result_from_json(data)
+    check_flag(result, source=source)
+    return result
+
+
+def parse_result(text: str, *, source: str = "result") -> EnergyResult:
+    """Parse a result from its JSON text (as stored by the bulk state or sent by a worker).
+
+    Raises:
+        InvalidFileError: not JSON, or as :func:`decode_result`.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidFileError(
+            f"{source}: not JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from err
+    return decode_result(data, source=source)
+
+
+def encode_result(result: EnergyResult) -> dict[str, object]:
+    """The JSON form of a result, in the file's key order (the schema's); not checked (see
+    :func:`write_result`)."""
+    return result_to_json(result)
+
+
+def load_result(path: str | os.PathLike[str]) -> EnergyResult:
+    """Read and check a result file.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The result.
+
+    Raises:
+        InvalidFileError: the file is missing, not UTF-8 JSON, or not a valid result (see
+            :func:`decode_result`).
+    """
+    return parse_result(read_text(path), source=str(path))
+
+
+def validate_file(path: str | os.PathLike[str]) -> list[str]:
+    """Return every problem of a result file (empty when it is valid), each with its JSON path."""
+    try:
+        load_result(path)
+    except InvalidFileError as err:
+        return err.errors or [str(err)]
+    return []
+
+
+def write_result(result: EnergyResult, path: str | os.PathLike[str]) -> Path:
+    """Check, then write a result file atomically (a temporary file renamed into place).
+
+    Args:
+        result: the result.
+        path: where to write; parent folders are created.
+
+    Returns:
+        The path written.
+
+    Raises:
+        InvalidFileError: the result does not match the schema; nothing is written.
+    """
+    data = encode_result(result)
+    errors = schema_errors(data, RESULT_SCHEMA)
+    if errors:
+        raise InvalidFileError(f"the result is not valid: {errors[0]}", errors)
+    write_atomic(path, result.to_json().encode("utf-8"))
+    return Path(path)
+
+
+def default_output_path(model_id: str, task: str, created_at: str, directory: str = "energy-results") -> Path:
+    """Return the default result path: ``energy-results/<model>--<task>--<timestamp>.json``."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "--", model_id.strip("/")).strip("-.") or "model"
+    stamp = re.sub(r"[^0-9TZ]", "", created_at.split(".")[0].replace("+00:00", "Z"))
+    return Path(directory) / f"{slug}--{task}--{stamp}.json"

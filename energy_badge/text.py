@@ -1,0 +1,106 @@
+"""Shared text formatting: energies, intervals, stars, percentages and one-line strings.
+
+Every module that shows a figure to a person formats it here, so the badge, the label, the card,
+the tables and the summaries write the same number the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+
+__all__ = [
+    "ENERGY_UNIT",
+    "SHORT_UNIT",
+    "format_energy",
+    "format_interval",
+    "format_value",
+    "one_line",
+    "parse_time",
+    "pct",
+    "stars_text",
+    "utc_date",
+]
+
+ENERGY_UNIT = "Wh per 1000 queries"
+SHORT_UNIT = "Wh/1k"
+_NON_LINE = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029]+")
+
+
+def format_energy(value: float) -> str:
+    """Format an energy with 2-3 significant digits: 0.42, 1.3, 47, 123, 0.0051."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    sign = "-" if value < 0 else ""
+    value = float(f"{abs(value):.2g}") if abs(value) < 100 else abs(value)
+    if value >= 100:
+        return f"{sign}{value:.0f}"
+    decimals = max(0, 1 - math.floor(math.log10(value)))
+    return f"{sign}{value:.{decimals}f}"
+
+
+def format_value(value: float | None) -> str:
+    """A figure with 4 significant digits, for tables and comparisons (``-`` for None)."""
+    return "-" if value is None else f"{value:.4g}"
+
+
+def format_interval(low: float, high: float) -> tuple[str, str]:
+    """Format an interval's ends with as few significant digits (2 to 4) as keep them apart.
+
+    ``format_energy`` alone would print a tight interval such as 0.1771-0.1789 as "0.18 – 0.18".
+    """
+    ends = (format_energy(low), format_energy(high))
+    for digits in (3, 4):
+        if ends[0] != ends[1]:
+            break
+        ends = (_significant(low, digits), _significant(high, digits))
+    return ends
+
+
+def _significant(value: float, digits: int) -> str:
+    if value == 0 or not math.isfinite(value):
+        return format_energy(value)
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}"
+
+
+def stars_text(stars: int) -> str:
+    """Filled and empty stars out of five: ``stars_text(4)`` is ``★★★★☆``."""
+    return "★" * stars + "☆" * (5 - stars)
+
+
+def pct(value: float, digits: int = 1) -> str:
+    """A fraction as a signed percentage: ``-0.0823`` -> ``"−8.2 %"`` (``"±0.0 %"`` for zero)."""
+    text = f"{100 * value:+.{digits}f}"
+    if float(text) == 0:
+        text = "±" + text[1:]
+    return text.replace("-", "−") + " %"
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """``text`` on one line (control characters and line separators become spaces), at most
+    ``limit`` characters (cut with ``…``); ``-`` when nothing is left."""
+    line = _NON_LINE.sub(" ", text).strip() or "-"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def parse_time(stamp: str) -> _dt.datetime | None:
+    """An RFC 3339 time as an aware UTC datetime (any number of fractional digits, on Python 3.10
+    too; no offset means UTC), or None when ``stamp`` is not one."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", stamp)
+    if match is None:
+        return None
+    whole, fraction, offset = match.groups()
+    try:
+        when = _dt.datetime.fromisoformat(whole + (offset or "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    return when.replace(microsecond=micro).astimezone(_dt.timezone.utc)
+
+
+def utc_date(created_at: str) -> str:
+    """The UTC date of an RFC 3339 time (the first 10 characters when it is not one)."""
+    when = parse_time(created_at)
+    return when.date().isoformat() if when is not None else created_at[:10]
