@@ -1,15 +1,21 @@
-"""Reading and writing the project's files: JSON read with one-line errors, atomic writes.
+"""Reading, checking and writing the project's files: JSON read with one-line errors, the shipped
+JSON schemas, atomic writes.
 
 Every file energy-badge writes (results, rating tables, badges, edited cards) goes through
-:func:`write_atomic`, so a failure never leaves a half-written file behind.
+:func:`write_atomic`, so a failure never leaves a half-written file behind. Every document checked
+against a schema (results, rating tables, card metadata) goes through :func:`schema_errors`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import os
 import stat
 import tempfile
+from collections.abc import Iterator, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +93,65 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """Return a JSON schema shipped in ``energy_badge/schemas`` by file name.
+
+    Args:
+        name: file name, e.g. ``"energy-result.schema.json"``.
+
+    Returns:
+        The parsed schema.
+    """
+    text = resources.files("energy_badge.schemas").joinpath(name).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def json_path(path: Sequence[str | int]) -> str:
+    """Format a jsonschema error path (keys and indices) as ``$.a.b[0]``."""
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def schema_errors(data: object, schema_name: str) -> list[str]:
+    """Check ``data`` against a shipped schema, and that every number in it is finite.
+
+    JSON has no NaN or infinity, but Python's JSON reader accepts them and JSON Schema's
+    ``minimum`` lets them through, so they are refused here.
+
+    Args:
+        data: the parsed JSON document.
+        schema_name: file name of the schema in ``energy_badge/schemas``.
+
+    Returns:
+        One ``"<json path>: <message>"`` string per violation, sorted by path; empty if valid.
+    """
+    import jsonschema
+
+    schema = load_schema(schema_name)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    found = [f"{json_path(list(e.absolute_path))}: {_short(e.message)}" for e in errors]
+    found += [f"{path}: {value!r} is not a finite number" for path, value in _non_finite(data, "$")]
+    return found
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 200 else message[:197] + "..."
+
+
+def _non_finite(value: object, path: str) -> Iterator[tuple[str, float]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, f"{path}[{index}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield path, value

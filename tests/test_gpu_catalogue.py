@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from energy_badge.run import fit, loader
-from energy_badge.run.runners import POOLING_MODES
+from energy_badge.run.encoders import POOLING_MODES
 from energy_badge.workload import TASKS, load_workload
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,8 +31,8 @@ from energy_badge.run import (
     content_sha256,
     load_runner,
 )
+from energy_badge.run.encoders import MAX_ANSWER_TOKENS, pool
 from energy_badge.run.fit import needs_remote_code
-from energy_badge.run.runners import MAX_ANSWER_TOKENS, pool
 
 try:
     import tiny_models as tm

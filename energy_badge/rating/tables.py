@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from energy_badge.errors import InvalidFileError
-from energy_badge.files import read_json, write_atomic
+from energy_badge.files import read_json, schema_errors, write_atomic
 from energy_badge.rating.sizes import SIZE_CLASS_TASKS
 
 __all__ = [
@@ -190,8 +190,6 @@ def table_errors(data: object) -> list[str]:
     Returns:
         One ``"<json path>: <message>"`` string per problem; empty when the table is valid.
     """
-    from energy_badge.result import schema_errors
-
     errors = schema_errors(data, TABLE_SCHEMA)
     if errors:
         return errors

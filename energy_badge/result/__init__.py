@@ -26,11 +26,8 @@ from energy_badge.result.codec import (
     decode_result,
     default_output_path,
     encode_result,
-    json_path,
     load_result,
-    load_schema,
     parse_result,
-    schema_errors,
     validate_file,
     write_result,
 )
@@ -85,11 +82,8 @@ __all__ = [
     "decode_result",
     "default_output_path",
     "encode_result",
-    "json_path",
     "load_result",
-    "load_schema",
     "parse_result",
-    "schema_errors",
     "validate_file",
     "write_result",
 ]

@@ -5,66 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
-from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from energy_badge.errors import InvalidFileError
-from energy_badge.files import read_text, write_atomic
+from energy_badge.files import read_text, schema_errors, write_atomic
 from energy_badge.result.fields import result_from_json, result_to_json
 from energy_badge.result.model import READABLE_SCHEMA_VERSIONS, RESULT_SCHEMA, EnergyResult
-
-# --------------------------------------------------------------------------------------------
-# Schema
-
-
-@cache
-def load_schema(name: str) -> dict[str, Any]:
-    """Return a JSON schema shipped in ``energy_badge/schemas`` by file name.
-
-    Args:
-        name: file name, e.g. ``"energy-result.schema.json"``.
-
-    Returns:
-        The parsed schema.
-    """
-    text = resources.files("energy_badge.schemas").joinpath(name).read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-def json_path(path: Sequence[str | int]) -> str:
-    """Format a jsonschema error path (keys and indices) as ``$.a.b[0]``."""
-    out = "$"
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
-
-
-def schema_errors(data: object, schema_name: str) -> list[str]:
-    """Validate ``data`` against a shipped schema.
-
-    Args:
-        data: the parsed JSON document.
-        schema_name: file name of the schema in ``energy_badge/schemas``.
-
-    Returns:
-        One ``"<json path>: <message>"`` string per violation, sorted by path; empty if valid.
-    """
-    import jsonschema
-
-    schema = load_schema(schema_name)
-    validator_cls = jsonschema.validators.validator_for(schema)
-    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
-    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    return [f"{json_path(list(e.absolute_path))}: {_short(e.message)}" for e in errors]
-
-
-def _short(message: str) -> str:
-    return message if len(message) <= 200 else message[:197] + "..."
-
 
 # --------------------------------------------------------------------------------------------
 # The codec

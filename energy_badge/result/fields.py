@@ -28,7 +28,7 @@ from energy_badge.result.model import (
     ToolInfo,
     WorkloadRecord,
 )
-from energy_badge.run.runners import ModelInfo
+from energy_badge.run.runner import ModelInfo
 from energy_badge.stats import Stats
 from energy_badge.workload import GenerationSettings
 

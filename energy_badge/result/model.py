@@ -9,7 +9,7 @@ from typing import Literal
 
 from energy_badge.hardware import GPUInfo, GPUState
 from energy_badge.meter import IdleSample, Isolation, Repetition
-from energy_badge.run.runners import ModelInfo
+from energy_badge.run.runner import ModelInfo
 from energy_badge.stats import Stats
 from energy_badge.workload import GenerationSettings
 

@@ -15,7 +15,7 @@ torch, transformers and huggingface_hub are imported only inside the functions t
 
 from energy_badge.run.fit import TASK_MODEL_KINDS, TASKS, TaskModelKind, check_task_fit
 from energy_badge.run.loader import DEFAULT_DTYPES, DTYPES, load_runner, resolve_device
-from energy_badge.run.runners import ModelInfo, PassStats, TaskRunner
+from energy_badge.run.runner import ModelInfo, PassStats, TaskRunner
 from energy_badge.run.source import content_sha256
 
 __all__ = [

@@ -14,7 +14,8 @@ from energy_badge.errors import (
     UsageError,
 )
 from energy_badge.run import fit, source
-from energy_badge.run.runners import RUNNERS, ModelInfo, TaskRunner
+from energy_badge.run.runner import ModelInfo, TaskRunner
+from energy_badge.run.runners import RUNNERS
 
 DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
 

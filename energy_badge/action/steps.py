@@ -1,58 +1,33 @@
-"""The steps of the GitHub Action ``.github/actions/energy-badge``, as a module that tests can run.
+"""The action's steps (``measure``, ``compare``, ``publish``, ``summary``, ``gate``) and ``main``.
 
-The action (a composite action) keeps each shell step to one line,
-``"$EB_PYTHON" -m energy_badge.action STEP``; this module does the work. STEP is one of:
-
-``measure``
-    Check the inputs; run ``energy-badge measure`` (or take the result file given as ``result``);
-    set the outputs ``result-path``, ``wh-per-1k``, ``stars``, ``queries-per-s``, and
-    ``ENERGY_BADGE_RESULT`` for later steps of the job.
-``compare``
-    Compare with the baseline (a result file, or ``hub``: the model's ``energy/result.json`` on
-    ``main`` of its Hub repo, downloaded with huggingface_hub); set ``regressed``, ``verdict`` and
-    ``comparison-path`` (the comparison as JSON). A regression does *not* fail this step, so the
-    summary is still written; the ``gate`` step fails the job at the end.
-``publish``
-    ``none``: nothing. ``pr`` / ``commit``: open (or update) a pull request, or commit, on the Hub
-    with :func:`energy_badge.hub.commit_plan`; skipped when the result regressed. Sets ``status``,
-    ``repo``, ``url``, ``commit``.
-``summary``
-    Append the Markdown job summary (:mod:`energy_badge.summary`) to ``$GITHUB_STEP_SUMMARY``:
-    the result, the comparison with the baseline, what was published. Runs even when an earlier
-    step failed, and then says which.
-``gate``
-    Fail (exit code 1) with an ``::error::`` annotation when ``regressed`` is ``true``.
-
-Inputs come from environment variables (composite actions get no ``INPUT_*`` variables; the
-action's ``env:`` maps each input to one of these, so no input is ever pasted into a script):
-``EB_MODEL``, ``EB_TASK``, ``EB_RESULT``, ``EB_REPO``, ``EB_PUBLISH``, ``EB_BASELINE``,
-``EB_MAX_REGRESSION``, ``EB_METRIC``, ``EB_ARGS``, ``EB_OUTPUT``; earlier steps' outputs arrive the
-same way (``EB_RESULT_PATH``, ``EB_COMPARISON_PATH``, ``EB_REGRESSED``, ...). The Hub token is
-``HF_TOKEN`` (set from a secret in the workflow's ``env:``); it is never put on a command line and
-never printed. ``HF_ENDPOINT`` picks another Hub.
-
-Outputs go to the files the runner names, in its documented formats: ``name=value`` lines in
-``$GITHUB_OUTPUT`` and ``$GITHUB_ENV`` (``name<<DELIMITER`` blocks with a random delimiter for
-values with line breaks), Markdown appended to ``$GITHUB_STEP_SUMMARY``. Log lines use workflow
-commands (``::group::``, ``::error::``, ``::warning::``, ``::notice::``), escaped as the runner
-expects. Exit codes are the CLI's (:mod:`energy_badge.errors`).
+Each step reads its inputs (:mod:`energy_badge.action.inputs`), calls the library, and reports
+through the runner (:mod:`energy_badge.action.workflow`). Library errors become an ``::error::``
+annotation and the CLI's exit code.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
 import tempfile
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from energy_badge.action.inputs import (
+    BASELINE_HUB,
+    BASELINE_NONE,
+    default_output,
+    env,
+    extra_args,
+    hub_repo,
+    max_regression,
+    metric,
+    publish_mode,
+)
+from energy_badge.action.workflow import add_summary, annotate, export_env, group, set_output
 from energy_badge.errors import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
@@ -63,12 +38,8 @@ from energy_badge.errors import (
     UsageError,
 )
 
-if TYPE_CHECKING:
-    from energy_badge.result import EnergyResult
+__all__ = ["HUB_RESULT_PATH", "RESULT_ENV", "STEPS", "download_hub_baseline", "main", "summary_markdown"]
 
-PUBLISH_MODES = ("none", "pr", "commit")
-BASELINE_HUB = "hub"
-BASELINE_NONE = ("", "none")
 HUB_RESULT_PATH = "energy/result.json"
 RESULT_ENV = "ENERGY_BADGE_RESULT"
 EXIT_MEANINGS = {
@@ -78,166 +49,12 @@ EXIT_MEANINGS = {
     4: "model or input problem",
     5: "runtime failure",
 }
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
-# --------------------------------------------------------------------------------------------
-# The runner's files and workflow commands
-
-
-def escape_data(text: str) -> str:
-    """Escape a workflow command's message (``%``, CR and LF), as the runner unescapes it."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """Escape a workflow command's property value (also ``:`` and ``,``)."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def command(name: str, message: str = "", **properties: str) -> str:
-    """One workflow command line, e.g. ``::error title=energy-badge::message``."""
-    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items() if value)
-    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
-
-
-def annotate(level: str, message: str, title: str = "energy-badge") -> None:
-    """Print an ``::error::`` / ``::warning::`` / ``::notice::`` annotation on stdout."""
-    print(command(level, message, title=title), flush=True)
-
-
-@contextlib.contextmanager
-def group(title: str) -> Iterator[None]:
-    """Fold the log lines printed inside into a group (``::group::`` ... ``::endgroup::``)."""
-    print(command("group", title), flush=True)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        print("::endgroup::", flush=True)
-
-
-def key_value_block(name: str, value: str) -> str:
-    """``name=value`` for a one-line value, else a ``name<<DELIMITER`` block with a random delimiter.
-
-    Raises:
-        ValueError: a name the runner would not accept (empty, ``=``, line breaks).
-    """
-    if not _NAME.fullmatch(name):
-        raise ValueError(f"{name!r} is not a valid output or variable name")
-    if "\n" not in value and "\r" not in value:
-        return f"{name}={value}\n"
-    delimiter = f"ghadelimiter_{uuid.uuid4()}"
-    while delimiter in value:  # pragma: no cover - a random uuid does not occur by chance
-        delimiter = f"ghadelimiter_{uuid.uuid4()}"
-    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
-
-
-def _append(env_var: str, text: str) -> bool:
-    path = os.environ.get(env_var)
-    if not path:
-        return False
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(text)
-    return True
-
-
-def set_output(name: str, value: str) -> None:
-    """Set a step output (``$GITHUB_OUTPUT``); outside a runner, print it instead."""
-    if not _append("GITHUB_OUTPUT", key_value_block(name, value)):
-        print(f"output {name}={value}", file=sys.stderr)
-
-
-def export_env(name: str, value: str) -> None:
-    """Set an environment variable for the job's later steps (``$GITHUB_ENV``)."""
-    _append("GITHUB_ENV", key_value_block(name, value))
-
-
-def add_summary(markdown: str) -> None:
-    """Append Markdown to the job summary (``$GITHUB_STEP_SUMMARY``); outside a runner, print it."""
-    if not _append("GITHUB_STEP_SUMMARY", markdown if markdown.endswith("\n") else markdown + "\n"):
-        print(markdown, file=sys.stderr)
-
-
-# --------------------------------------------------------------------------------------------
-# Inputs
-
-
-def env(name: str, default: str = "") -> str:
-    """An input from the environment, stripped; ``default`` when unset or blank."""
-    value = os.environ.get(name, "").strip()
-    return value or default
-
-
-def publish_mode() -> str:
-    mode = env("EB_PUBLISH", "none").lower()
-    if mode not in PUBLISH_MODES:
-        raise UsageError(f"input publish must be one of {', '.join(PUBLISH_MODES)}, not {mode!r}")
-    return mode
-
-
-def metric() -> str:
-    from energy_badge.compare import METRICS
-
-    value = env("EB_METRIC", "energy").lower()
-    if value not in METRICS:
-        raise UsageError(f"input metric must be one of {', '.join(METRICS)}, not {value!r}")
-    return value
-
-
-def max_regression() -> float:
-    from energy_badge.compare import parse_max_regression
-
-    return parse_max_regression(env("EB_MAX_REGRESSION", "5%"))
-
-
-def extra_args() -> list[str]:
-    """The ``args`` input split like a shell would (no shell runs it), checked for options we set."""
-    try:
-        args = shlex.split(env("EB_ARGS"))
-    except ValueError as err:
-        raise UsageError(f"input args cannot be split into arguments: {err}") from None
-    for arg in args:
-        if arg == "--output" or arg.startswith(("--output=", "-o")):
-            raise UsageError("input args must not set the output file: use the action's output input")
-    return args
-
-
-def default_output(model: str, task: str) -> str:
-    """``energy-results/<model>--<task>.json`` (one file per model and task, overwritten per run)."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "--", model.strip("/")).strip("-.") or "model"
-    return f"energy-results/{slug}--{task}.json"
-
-
-def hub_repo(result: EnergyResult | None = None) -> str | None:
-    """The Hub repo the badge and the baseline belong to: the ``repo`` input, else a Hub model's id.
-
-    Raises:
-        InputError: the ``repo`` input is not an ``org/name`` id.
-    """
-    from energy_badge.hub import is_repo_id
-
-    repo = env("EB_REPO")
-    if repo:
-        if not is_repo_id(repo):
-            raise InputError(f"input repo {repo!r} is not a Hub model repo id (org/name)")
-        return repo
-    if result is not None and result.model_source == "hub":
-        return result.model_id
-    model = env("EB_MODEL")
-    if model and is_repo_id(model) and not Path(model).exists():
-        return model
-    return None
 
 
 def _temp_dir() -> Path:
     root = Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir())
     path = Path(tempfile.mkdtemp(prefix="energy-badge-", dir=root))
     return path
-
-
-# --------------------------------------------------------------------------------------------
-# Steps
 
 
 def step_measure() -> int:
@@ -508,7 +325,3 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         annotate("error", f"{argv[0]} failed unexpectedly: {type(err).__name__}: {err}")
         return EXIT_RUNTIME
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,322 @@
+"""Task runners: a loaded model, its tokenized workload, and the measured pass over it.
+
+Everything that is not the model's own work happens in :meth:`TaskRunner.prepare`: tokenizing,
+padding, truncating, moving tensors to the device. :meth:`TaskRunner.run_pass` then runs the
+prepared batches in order under ``torch.inference_mode()``, synchronizing the GPU after each batch,
+so per-batch latencies are real and the energy meter's window holds model work only. Models are
+driven through their ``AutoModelFor...`` classes and ``generate`` directly, never through pipelines.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from energy_badge.errors import RuntimeFailure, UsageError
+
+if TYPE_CHECKING:
+    from energy_badge.workload import Workload
+
+__all__ = ["Batch", "ModelInfo", "PassStats", "TaskRunner"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What was run: identity, provenance and the safety flags in force.
+
+    Attributes:
+        id: the model as given (Hub repo id or local folder).
+        source: ``"hub"`` or ``"local"``.
+        revision: the resolved Hub commit sha (``None`` for a local folder).
+        content_sha256: sha256 over the files used (local folders; ``None`` for Hub models,
+            whose commit sha pins the content).
+        architecture: the class that ran (``BertForSequenceClassification``).
+        parameters: number of parameters (tied weights counted once).
+        dtype: the dtype the weights were loaded in (``float32``, ``float16``, ``bfloat16``).
+        trust_remote_code: whether code from the repository was allowed to run.
+        allow_pickle: whether pickle-based weight files were allowed.
+        random_weights: True when the weights are random (architecture built from its config),
+            False when loaded from the model's weight files.
+        note: anything unusual about the load (weights missing from the checkpoint), else None.
+    """
+
+    id: str
+    source: Literal["hub", "local"]
+    revision: str | None
+    content_sha256: str | None
+    architecture: str
+    parameters: int
+    dtype: str
+    trust_remote_code: bool
+    allow_pickle: bool
+    random_weights: bool | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class PassStats:
+    """One pass over the prepared workload.
+
+    Attributes:
+        latencies_s: wall time of each batch in seconds (GPU-synchronized).
+        queries: queries run.
+        input_tokens: tokens fed to the model (padding excluded).
+        output_tokens: tokens generated (0 for tasks that generate nothing).
+    """
+
+    latencies_s: tuple[float, ...] = ()
+    queries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def seconds(self) -> float:
+        """Sum of the batch latencies."""
+        return sum(self.latencies_s)
+
+
+@dataclass
+class Batch:
+    """One prepared batch.
+
+    Attributes:
+        ids: the query ids, in order.
+        inputs: keyword tensors passed to the model, already on the device.
+        input_tokens: non-padding input tokens of each query.
+        extra: task-specific data for post-processing and decoding.
+    """
+
+    ids: list[str]
+    inputs: dict[str, Any]
+    input_tokens: list[int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskRunner:
+    """A model loaded for one task, ready to run a workload.
+
+    Use :func:`energy_badge.run.load_runner` to build one; then :meth:`prepare` a workload once
+    and call :meth:`run_pass` as many times as the meter needs.
+
+    Attributes:
+        task: the task name.
+        info: what was loaded (:class:`ModelInfo`).
+        device: the torch device string the model runs on (``cuda:0``, ``cpu``).
+        batch_size: queries per batch.
+        max_input_tokens: the longest input fed to the model (longer inputs are truncated), or None.
+        input_token_counts: tokens fed per query, in workload order (after :meth:`prepare`).
+        truncated_queries: how many queries were cut to ``max_input_tokens`` (after :meth:`prepare`).
+    """
+
+    task = ""
+
+    def __init__(
+        self,
+        *,
+        model: Any,
+        tokenizer: Any,
+        info: ModelInfo,
+        device: str,
+        batch_size: int = 1,
+        max_input_tokens: int | None = None,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.info = info
+        self.device = device
+        self.batch_size = batch_size
+        self.max_input_tokens = max_input_tokens
+        self.input_token_counts: list[int] = []
+        self.truncated_queries = 0
+        self._batches: list[Batch] = []
+        self._workload: Any = None
+        params = inspect.signature(model.forward).parameters
+        self._forward_keys = {"input_ids", "attention_mask"} | (
+            {"token_type_ids"} if "token_type_ids" in params else set()
+        )
+
+    # -- public API -------------------------------------------------------------------------------
+
+    @property
+    def prepared(self) -> bool:
+        """Whether a workload has been prepared."""
+        return self._workload is not None
+
+    def prepare(self, workload: Workload) -> None:
+        """Tokenize ``workload`` into padded batches on the device (outside any measured window).
+
+        Args:
+            workload: an object with ``.task``, ``.queries`` (tuple of dicts) and, for generation
+                tasks, ``.generation`` (``max_new_tokens``, ``min_new_tokens``, ``do_sample``, ``num_beams``).
+
+        Raises:
+            UsageError: the workload is for another task, is empty, or lacks generation settings.
+        """
+        if getattr(workload, "task", self.task) != self.task:
+            raise UsageError(f"this runner is for {self.task}, not a {workload.task} workload")
+        queries = list(workload.queries)
+        if not queries:
+            raise UsageError("the workload has no queries")
+        self._configure(workload)
+        self._batches = []
+        self.input_token_counts = []
+        self.truncated_queries = 0
+        for start in range(0, len(queries), self.batch_size):
+            chunk = queries[start : start + self.batch_size]
+            batch, truncated = self._encode(chunk)
+            batch.inputs = {k: v.to(self.device) for k, v in batch.inputs.items()}
+            batch.extra = {k: (v.to(self.device) if hasattr(v, "to") else v) for k, v in batch.extra.items()}
+            self._batches.append(batch)
+            self.input_token_counts.extend(batch.input_tokens)
+            self.truncated_queries += truncated
+        self._workload = workload
+
+    def run_pass(self) -> PassStats:
+        """Run the whole prepared workload once, batch by batch.
+
+        Returns:
+            Per-batch latencies and the query and token counts.
+
+        Raises:
+            UsageError: :meth:`prepare` was not called.
+            RuntimeFailure: the device ran out of memory.
+        """
+        return self._pass(prefill=False)
+
+    def run_prefill_pass(self) -> PassStats:
+        """Run the prefill only (one new token per query): text generation only.
+
+        Raises:
+            UsageError: not a text-generation runner, or nothing prepared.
+        """
+        raise UsageError(f"a prefill pass exists for text-generation only, not {self.task}")
+
+    def run_warmup(self, seconds: float, *, prefill: bool = False) -> PassStats:
+        """Warm up: run the prepared batches in order until ``seconds`` have passed or all have run.
+
+        At least one batch runs. The measured passes that follow run the whole workload.
+
+        Args:
+            seconds: the time limit; the batch running when it is reached is finished.
+            prefill: warm up the prefill pass instead (text generation only).
+
+        Returns:
+            Latencies and counts of the batches run.
+
+        Raises:
+            UsageError: :meth:`prepare` was not called, or ``prefill`` on another task.
+            RuntimeFailure: the device ran out of memory.
+        """
+        if prefill and self.task != "text-generation":
+            raise UsageError(f"a prefill pass exists for text-generation only, not {self.task}")
+        return self._pass(prefill=prefill, limit_s=seconds)
+
+    def sample_outputs(self, n: int = 3) -> list[dict[str, object]]:
+        """Decoded outputs of the first ``n`` queries, to show the model really ran (not measured).
+
+        Args:
+            n: how many queries.
+
+        Returns:
+            One dict per query with ``id`` and the task's output (``label``/``score``, ``score``,
+            ``answer``, ``summary``, ``continuation``).
+
+        Raises:
+            UsageError: :meth:`prepare` was not called.
+        """
+        import torch
+
+        self._require_prepared()
+        out: list[dict[str, object]] = []
+        with torch.inference_mode():
+            for batch in self._batches:
+                if len(out) >= n:
+                    break
+                out.extend(self._decode(batch, self._forward(batch, prefill=False)))
+        return out[:n]
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _require_prepared(self) -> None:
+        if not self.prepared:
+            raise UsageError("call prepare(workload) before running a pass")
+
+    def _sync(self) -> None:
+        if self.device.startswith("cuda"):
+            import torch
+
+            torch.cuda.synchronize(self.device)
+
+    def _pass(self, *, prefill: bool, limit_s: float | None = None) -> PassStats:
+        import torch
+
+        self._require_prepared()
+        latencies: list[float] = []
+        outputs = []
+        started = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                self._sync()
+                for batch in self._batches:
+                    t0 = time.perf_counter()
+                    result = self._forward(batch, prefill=prefill)
+                    self._sync()
+                    latencies.append(time.perf_counter() - t0)
+                    outputs.append(result)
+                    if limit_s is not None and time.perf_counter() - started >= limit_s:
+                        break
+                ran = self._batches[: len(outputs)]
+                output_tokens = sum(self._output_tokens(b, r) for b, r in zip(ran, outputs, strict=True))
+        except torch.OutOfMemoryError as exc:
+            raise RuntimeFailure(
+                f"out of memory on {self.device} running {self.info.id}; try a smaller --batch-size "
+                f"or dtype ({str(exc).splitlines()[0]})"
+            ) from None
+        return PassStats(
+            latencies_s=tuple(latencies),
+            queries=sum(len(b.ids) for b in ran),
+            input_tokens=sum(sum(b.input_tokens) for b in ran),
+            output_tokens=output_tokens,
+        )
+
+    def _model_inputs(self, enc: Any, keys: set[str] | None = None) -> dict[str, Any]:
+        keys = self._forward_keys if keys is None else keys
+        return {k: enc[k] for k in keys if k in enc}
+
+    def _lengths(self, *texts: list[str]) -> list[int]:
+        enc = self.tokenizer(*texts, truncation=False, verbose=False)
+        return [len(ids) for ids in enc["input_ids"]]
+
+    def _tokenize(self, *texts: list[str], **kwargs: Any) -> Any:
+        limit = self.max_input_tokens
+        return self.tokenizer(
+            *texts,
+            padding=True,
+            truncation=kwargs.pop("truncation", True) if limit is not None else False,
+            max_length=limit,
+            return_tensors="pt",
+            verbose=False,
+            **kwargs,
+        )
+
+    def _truncated(self, lengths: list[int]) -> list[bool]:
+        limit = self.max_input_tokens
+        return [limit is not None and n > limit for n in lengths]
+
+    # Subclasses implement these.
+    def _configure(self, workload: Any) -> None:
+        """Read per-workload settings (generation settings) before encoding."""
+
+    def _encode(self, queries: list[dict[str, Any]]) -> tuple[Batch, int]:
+        raise NotImplementedError
+
+    def _forward(self, batch: Batch, *, prefill: bool) -> Any:
+        raise NotImplementedError
+
+    def _output_tokens(self, batch: Batch, result: Any) -> int:
+        return 0
+
+    def _decode(self, batch: Batch, result: Any) -> list[dict[str, Any]]:
+        raise NotImplementedError
