@@ -10,7 +10,6 @@ made from the result's content.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import os
 import platform
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from energy_badge.result import (
 )
 from energy_badge.run import DTYPES
 from energy_badge.stats import Stats, difference, percentile
+from energy_badge.text import utc_now
 
 if TYPE_CHECKING:
     from energy_badge.run import PassStats
@@ -207,7 +207,7 @@ def measure_model(
     result = EnergyResult(
         schema_version=SCHEMA_VERSION,
         tool=ToolInfo(TOOL_NAME, __version__),
-        created_at=_now(),
+        created_at=utc_now(),
         canonical=False,
         non_canonical_reasons=(),
         model=runner.info,
@@ -257,10 +257,6 @@ def with_policy(result: EnergyResult) -> EnergyResult:
 
 # --------------------------------------------------------------------------------------------
 # Parts of the result
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _workload_record(

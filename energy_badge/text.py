@@ -21,6 +21,7 @@ __all__ = [
     "pct",
     "stars_text",
     "utc_date",
+    "utc_now",
 ]
 
 ENERGY_UNIT = "Wh per 1000 queries"
@@ -104,3 +105,8 @@ def utc_date(created_at: str) -> str:
     """The UTC date of an RFC 3339 time (the first 10 characters when it is not one)."""
     when = parse_time(created_at)
     return when.date().isoformat() if when is not None else created_at[:10]
+
+
+def utc_now() -> str:
+    """The current UTC time, RFC 3339 with whole seconds (``2026-11-21T09:30:00Z``)."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from results_factory import make_energy_result, make_result, samples_for, write_result_file
 
-import energy_badge.rating.tables as tables_mod
+import energy_badge.rating.codec as tables_mod
 from energy_badge import rating as rating_mod
 from energy_badge.errors import EXIT_INPUT, EXIT_USAGE, InputError, InvalidFileError, UsageError
 from energy_badge.rating import (

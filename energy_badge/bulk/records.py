@@ -7,10 +7,11 @@ them from it.
 
 from __future__ import annotations
 
-import datetime as _dt
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from energy_badge.text import utc_now
 
 if TYPE_CHECKING:
     from energy_badge.result import EnergyResult
@@ -33,11 +34,6 @@ FINAL_STATUSES = frozenset({"published", "pr_open", "failed", "skipped"})
 #: Statuses of a row that holds a measured result.
 MEASURED_STATUSES = ("measured", "publishing", "published", "pr_open")
 UNRESOLVED_PREFIX = "@"
-
-
-def utc_now() -> str:
-    """The current UTC time, RFC 3339 with seconds (``2026-11-21T09:30:00Z``)."""
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from typing import Any
 
 from energy_badge.bulk.state import STATUSES, JobRow, StateStore, utc_now
 from energy_badge.files import write_atomic
-from energy_badge.render import stars_text
 from energy_badge.templating import render
+from energy_badge.text import stars_text
 
 __all__ = ["CSV_COLUMNS", "render_csv", "render_html", "write_reports"]
 

@@ -19,7 +19,7 @@ from energy_badge.cli._options import (
     retry_options,
     table_option,
 )
-from energy_badge.render import stars_text
+from energy_badge.text import stars_text
 from energy_badge.workload import TASKS
 
 if TYPE_CHECKING:

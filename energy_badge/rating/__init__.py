@@ -61,6 +61,15 @@ from energy_badge.rating.calibrate import (
     calibrate,
     cut_points,
 )
+from energy_badge.rating.codec import (
+    decode_table,
+    encode_table,
+    load_table,
+    shipped_tables,
+    table_errors,
+    write_table,
+)
+from energy_badge.rating.compose import compose_tables, table_rank
 from energy_badge.rating.sizes import SIZE_CLASS_TASKS, SIZE_CLASSES, describe_size_class, size_class
 from energy_badge.rating.stars import Rating, position, rate, result_size_class, stars_for, unmeasured_rating
 from energy_badge.rating.tables import (
@@ -76,17 +85,9 @@ from energy_badge.rating.tables import (
     SkippedGroup,
     Status,
     TableEntry,
-    compose_tables,
-    decode_table,
-    encode_table,
     entries_for,
     find_entry,
-    load_table,
-    shipped_tables,
-    table_errors,
-    table_rank,
     table_source,
-    write_table,
 )
 
 __all__ = [

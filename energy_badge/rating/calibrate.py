@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from energy_badge.errors import InputError, UsageError
+from energy_badge.rating.codec import decode_table, encode_table
 from energy_badge.rating.sizes import SIZE_CLASS_TASKS
 from energy_badge.rating.stars import result_size_class
 from energy_badge.rating.tables import (
@@ -23,8 +24,6 @@ from energy_badge.rating.tables import (
     RatingTable,
     SkippedGroup,
     TableEntry,
-    decode_table,
-    encode_table,
 )
 from energy_badge.result import EnergyResult
 from energy_badge.stats import percentile

@@ -7,19 +7,21 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from energy_badge.rating.codec import load_table
 from energy_badge.rating.sizes import SIZE_CLASS_TASKS, billions, describe_size_class, size_class
 from energy_badge.rating.tables import (
     UNIT,
     Method,
+    Provenance,
     RatingTable,
     Status,
     TableEntry,
     entries_for,
     find_entry,
-    load_table,
     table_source,
 )
 from energy_badge.result import EnergyResult
+from energy_badge.stats import Stats
 
 __all__ = ["Rating", "position", "rate", "result_size_class", "stars_for", "unmeasured_rating"]
 
@@ -150,25 +152,15 @@ def rate(result: EnergyResult, table: RatingTable | None = None) -> Rating:
     size = result_size_class(result)
 
     def unrated(reason: str) -> Rating:
-        return Rating(
-            stars=None,
-            unrated_reason=reason,
-            model_id=result.model_id,
-            task=result.task,
-            hardware_class=result.hardware_class,
-            workload_version=result.workload_version,
-            value=energy.mean if energy is not None else None,
-            ci95_low=energy.ci95_low if energy is not None else None,
-            ci95_high=energy.ci95_high if energy is not None else None,
-            cut_points=None,
-            band_low=None,
-            band_high=None,
-            position=None,
-            stars_ci=None,
-            table_version=source.table_version,
-            table_status=source.status,
-            method=source.method,
-            size_class=size,
+        return _unrated(
+            result.model_id,
+            result.task,
+            result.hardware_class,
+            result.workload_version,
+            energy,
+            source,
+            size,
+            reason,
         )
 
     reason = _unrated_reason(result)
@@ -210,17 +202,29 @@ def rate(result: EnergyResult, table: RatingTable | None = None) -> Rating:
 
 def unmeasured_rating(model_id: str, task: str, table: RatingTable) -> Rating:
     """The rating of a model that has no result yet (the badge service's placeholder badge)."""
-    source = table.provenance
+    return _unrated(model_id, task, None, None, None, table.provenance, None, "not measured yet")
+
+
+def _unrated(
+    model_id: str,
+    task: str,
+    hardware_class: str | None,
+    workload_version: str | None,
+    energy: Stats | None,
+    source: Provenance,
+    size: str | None,
+    reason: str,
+) -> Rating:
     return Rating(
         stars=None,
-        unrated_reason="not measured yet",
+        unrated_reason=reason,
         model_id=model_id,
         task=task,
-        hardware_class=None,
-        workload_version=None,
-        value=None,
-        ci95_low=None,
-        ci95_high=None,
+        hardware_class=hardware_class,
+        workload_version=workload_version,
+        value=energy.mean if energy is not None else None,
+        ci95_low=energy.ci95_low if energy is not None else None,
+        ci95_high=energy.ci95_high if energy is not None else None,
         cut_points=None,
         band_low=None,
         band_high=None,
@@ -229,6 +233,7 @@ def unmeasured_rating(model_id: str, task: str, table: RatingTable) -> Rating:
         table_version=source.table_version,
         table_status=source.status,
         method=source.method,
+        size_class=size,
     )
 
 

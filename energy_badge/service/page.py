@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from energy_badge.render import format_energy, stars_text
 from energy_badge.templating import render
+from energy_badge.text import format_energy, stars_text
 
 __all__ = ["Entry", "render_page"]
 
