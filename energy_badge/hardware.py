@@ -1,11 +1,14 @@
 """What the measurement runs on: GPU inventory, hardware class, GPU state and the processes on it.
 
-The records here (:class:`GPUInfo`, :class:`GPUState`, :class:`GPUProcess`, :class:`HardwareInfo`)
-are frozen and are reused as they are by the meter and by the result file. NVML is reached
+The records here (:class:`GPUInfo`, :class:`GPUState`, :class:`HardwareInfo`, and
+:class:`GPUProcess` from :mod:`energy_badge.gpu_processes`, which holds the process check and is
+re-exported here) are frozen and are reused as they are by the meter and by the result file. NVML is reached
 through :mod:`energy_badge.nvml` (``pynvml`` imported lazily), so importing this module stays cheap
 and works on machines without NVML. The doctor report lives in :mod:`energy_badge.doctor`.
 
-GPU indices are CUDA indices: the index torch and Zeus use, after ``CUDA_VISIBLE_DEVICES``.
+GPU indices are CUDA indices: the index torch uses, after ``CUDA_VISIBLE_DEVICES``; the functions
+take CUDA's own identities of its devices (``cuda=``, :func:`energy_badge.nvml.cuda_devices`) to
+find each one's NVML device by UUID or PCI bus id, and map by order without them.
 """
 
 from __future__ import annotations
@@ -13,29 +16,45 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from energy_badge.errors import MeterError
+from energy_badge.gpu_processes import (
+    PROC_ROOT,
+    PROC_STATUS,
+    GPUProcess,
+    ProcessCheck,
+    gpu_process_check,
+    other_gpu_processes,
+    own_pids,
+)
 from energy_badge.nvml import (
     MIB,
+    CudaDevice,
+    CudaMatch,
     NVMLUnavailableError,
     cuda_driver_version,
     handle,
     has_energy_counter,
+    mig_enabled,
     nvml_session,
     optional,
-    process_lists,
+    pci_address,
+    pci_bus_id,
     resolve,
 )
 
 __all__ = [
+    "PROC_ROOT",
     "PROC_STATUS",
     "GPUInfo",
     "GPUProcess",
     "GPUState",
     "HardwareInfo",
+    "ProcessCheck",
     "cpu_info",
+    "gpu_process_check",
     "gpu_state",
     "hardware_class",
     "other_gpu_processes",
@@ -61,6 +80,12 @@ class GPUInfo:
         power_limit_w: the enforced power limit in watts, None if unknown.
         energy_counter: whether the GPU has a readable NVML total-energy counter (Volta or newer).
         persistence_mode: whether persistence mode is on (None if unknown, e.g. on Windows).
+        pci_bus_id: its PCI bus id (``00000000:3B:00.0``), None if unknown or in older results.
+        mig_mode: whether MIG mode is on (its energy counter then covers every MIG instance),
+            None if NVML does not say or in older results.
+        cuda_match: how the CUDA index was tied to this NVML device: ``uuid``, ``pci_bus_id``, or
+            ``order`` (CUDA did not say; ``CUDA_VISIBLE_DEVICES`` read in NVML's order); None
+            in older results.
     """
 
     index: int
@@ -70,6 +95,9 @@ class GPUInfo:
     power_limit_w: float | None
     energy_counter: bool
     persistence_mode: bool | None
+    pci_bus_id: str | None = None
+    mig_mode: bool | None = None
+    cuda_match: CudaMatch | None = None
 
 
 @dataclass(frozen=True)
@@ -89,24 +117,6 @@ class GPUState:
     sm_clock_mhz: int | None
     mem_clock_mhz: int | None
     power_w: float | None
-
-
-@dataclass(frozen=True)
-class GPUProcess:
-    """Another process holding a context on a GPU.
-
-    Attributes:
-        pid: its pid, as NVML reports it.
-        used_memory_mib: GPU memory it uses, None where NVML does not say.
-        gpu_index: CUDA index of the GPU.
-        kind: the NVML list it appears in: ``"compute"``, ``"graphics"``, ``"mps"``, or several
-            joined with ``+`` (``"compute+graphics"``).
-    """
-
-    pid: int
-    used_memory_mib: int | None
-    gpu_index: int
-    kind: str
 
 
 @dataclass(frozen=True)
@@ -185,7 +195,7 @@ def _class_of(gpus: Sequence[GPUInfo]) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _gpu_info(pynvml: Any, cuda_index: int, nvml_index: int) -> GPUInfo:
+def _gpu_info(pynvml: Any, cuda_index: int, nvml_index: int, match: CudaMatch) -> GPUInfo:
     device = handle(pynvml, nvml_index)
     memory = optional(pynvml, pynvml.nvmlDeviceGetMemoryInfo, device)
     limit_mw = optional(pynvml, pynvml.nvmlDeviceGetEnforcedPowerLimit, device)
@@ -200,14 +210,20 @@ def _gpu_info(pynvml: Any, cuda_index: int, nvml_index: int) -> GPUInfo:
         power_limit_w=None if limit_mw is None else limit_mw / 1000.0,
         energy_counter=has_energy_counter(pynvml, device),
         persistence_mode=None if persistence is None else persistence == pynvml.NVML_FEATURE_ENABLED,
+        pci_bus_id=pci_bus_id(pci_address(pynvml, device)),
+        mig_mode=mig_enabled(pynvml, device),
+        cuda_match=match,
     )
 
 
-def probe_hardware(gpu_indices: Sequence[int] | None = None) -> HardwareInfo:
+def probe_hardware(
+    gpu_indices: Sequence[int] | None = None, *, cuda: Sequence[CudaDevice] | None = None
+) -> HardwareInfo:
     """Describe the machine: the given GPUs (through NVML) and the CPU.
 
     Args:
         gpu_indices: CUDA indices of the GPUs to describe; None for all visible GPUs.
+        cuda: CUDA's identities of its devices, to match them to NVML's; None to map by order.
 
     Returns:
         The :class:`HardwareInfo`. Without NVML (no bindings, no driver) the GPU list is empty
@@ -221,9 +237,9 @@ def probe_hardware(gpu_indices: Sequence[int] | None = None) -> HardwareInfo:
     try:
         with nvml_session() as pynvml:
             try:
-                gpus = tuple(_gpu_info(pynvml, c, n) for c, n in resolve(pynvml, gpu_indices))
+                gpus = tuple(_gpu_info(pynvml, c, n, m) for c, n, m in resolve(pynvml, gpu_indices, cuda))
                 driver = optional(pynvml, pynvml.nvmlSystemGetDriverVersion)
-                cuda = cuda_driver_version(pynvml)
+                cuda_version = cuda_driver_version(pynvml)
             except pynvml.NVMLError as error:
                 raise MeterError(f"NVML failed while describing the GPUs: {error}") from error
     except NVMLUnavailableError:
@@ -231,7 +247,7 @@ def probe_hardware(gpu_indices: Sequence[int] | None = None) -> HardwareInfo:
     return HardwareInfo(
         gpus=gpus,
         driver_version=None if driver is None else str(driver),
-        cuda_driver_version=cuda,
+        cuda_driver_version=cuda_version,
         hardware_class=_class_of(gpus),
         cpu_model=model,
         cpu_count=count,
@@ -248,11 +264,12 @@ def _temperature(pynvml: Any, device: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def gpu_state(gpu_indices: Sequence[int]) -> list[GPUState]:
+def gpu_state(gpu_indices: Sequence[int], *, cuda: Sequence[CudaDevice] | None = None) -> list[GPUState]:
     """Snapshot temperature, SM and memory clocks and power of the given GPUs.
 
     Args:
         gpu_indices: CUDA indices.
+        cuda: CUDA's identities of its devices (see :func:`probe_hardware`).
 
     Returns:
         One :class:`GPUState` per index, in order; fields NVML does not support are None.
@@ -265,7 +282,7 @@ def gpu_state(gpu_indices: Sequence[int]) -> list[GPUState]:
         with nvml_session() as pynvml:
             try:
                 states = []
-                for cuda_index, nvml_index in resolve(pynvml, gpu_indices):
+                for cuda_index, nvml_index, _ in resolve(pynvml, gpu_indices, cuda):
                     device = handle(pynvml, nvml_index)
                     power_mw = optional(pynvml, pynvml.nvmlDeviceGetPowerUsage, device)
                     sm = optional(pynvml, pynvml.nvmlDeviceGetClockInfo, device, pynvml.NVML_CLOCK_SM)
@@ -283,85 +300,6 @@ def gpu_state(gpu_indices: Sequence[int]) -> list[GPUState]:
             except pynvml.NVMLError as error:
                 raise MeterError(
                     f"NVML failed while reading the state of GPU(s) {list(gpu_indices)}: {error}"
-                ) from error
-    except NVMLUnavailableError as error:
-        raise MeterError(str(error)) from error
-
-
-# --------------------------------------------------------------------------------------------
-# Isolation: other processes on the GPU
-# --------------------------------------------------------------------------------------------
-
-PROC_STATUS = "/proc/self/status"
-
-
-def own_pids(status_path: str | None = None) -> set[int]:
-    """Return this process's pid as every pid namespace sees it.
-
-    Inside a container NVML reports the host's pid for this process, not ``os.getpid()``. The
-    ``NSpid`` line of ``/proc/self/status`` lists the pid in each namespace, outermost first, so
-    this process is recognised in NVML's lists wherever it runs.
-
-    Args:
-        status_path: the status file to read (default :data:`PROC_STATUS`).
-
-    Returns:
-        ``os.getpid()`` plus every pid on the ``NSpid`` line (just ``os.getpid()`` where there is none).
-    """
-    pids = {os.getpid()}
-    try:
-        with open(status_path or PROC_STATUS, encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith("NSpid:"):
-                    pids.update(int(p) for p in line.split()[1:] if p.isdigit())
-                    break
-    except OSError:
-        pass
-    return pids
-
-
-def other_gpu_processes(gpu_indices: Sequence[int]) -> list[GPUProcess]:
-    """List processes other than this one that hold a context on the given GPUs.
-
-    Asks NVML for compute, graphics and (where supported) MPS client processes and drops this
-    process's own pid. Inside a container whose pid namespace differs from the host's, NVML may
-    report host pids: this process is recognised under each of them (see :func:`own_pids`).
-
-    Args:
-        gpu_indices: CUDA indices.
-
-    Returns:
-        One :class:`GPUProcess` per (GPU, process), in the order NVML lists them; a process in
-        several lists appears once, its ``kind`` naming each list (``"compute+graphics"``).
-
-    Raises:
-        MeterError: if NVML is unavailable or fails.
-        UsageError: if an index names no visible GPU.
-    """
-    own = own_pids()
-    try:
-        with nvml_session() as pynvml:
-            try:
-                found: dict[tuple[int, int], GPUProcess] = {}
-                for cuda_index, nvml_index in resolve(pynvml, gpu_indices):
-                    device = handle(pynvml, nvml_index)
-                    for kind, getter in process_lists(pynvml):
-                        for process in optional(pynvml, getter, device) or []:
-                            pid = int(process.pid)
-                            if pid in own:
-                                continue
-                            key = (cuda_index, pid)
-                            entry = found.get(key)
-                            if entry is None:
-                                used = getattr(process, "usedGpuMemory", None)
-                                mib = None if used is None else int(used // MIB)
-                                found[key] = GPUProcess(pid, mib, cuda_index, kind)
-                            elif kind not in entry.kind.split("+"):
-                                found[key] = replace(entry, kind=f"{entry.kind}+{kind}")
-                return list(found.values())
-            except pynvml.NVMLError as error:
-                raise MeterError(
-                    f"NVML failed while listing processes on GPU(s) {list(gpu_indices)}: {error}"
                 ) from error
     except NVMLUnavailableError as error:
         raise MeterError(str(error)) from error

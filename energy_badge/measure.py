@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from energy_badge import __version__
 from energy_badge.errors import UsageError
-from energy_badge.meter import MeterConfig, PhaseMeasurement, Repetition, open_meter
+from energy_badge.meter import Isolation, MeterConfig, PhaseMeasurement, Repetition, open_meter
 from energy_badge.result import (
     SCHEMA_VERSION,
     TOOL_NAME,
@@ -150,6 +150,8 @@ def measure_model(
 
     config = options.meter
     emit(StageEvent("checking the energy meter" if options.energy else "performance-only run"))
+    if options.energy:
+        import torch  # noqa: F401  (the runner needs it anyway; the meter then matches CUDA to NVML by UUID)
     meter = open_meter(config, energy=options.energy)
     try:
         device = options.device
@@ -203,7 +205,11 @@ def measure_model(
 
     if options.energy and main.gpu_wh_per_1k is None:  # pragma: no cover - the meter guarantees it
         raise RuntimeError("the energy meter returned no GPU energy")
+    from energy_badge.run.generation import generation_record
+
     counts = runner.input_token_counts
+    record = _workload_record(run_workload, options.batch_size, counts, runner.truncated_queries)
+    record = dataclasses.replace(record, generation_config=generation_record(runner))
     result = EnergyResult(
         schema_version=SCHEMA_VERSION,
         tool=ToolInfo(TOOL_NAME, __version__),
@@ -212,7 +218,7 @@ def measure_model(
         non_canonical_reasons=(),
         model=runner.info,
         task=task,
-        workload=_workload_record(run_workload, options.batch_size, counts, runner.truncated_queries),
+        workload=record,
         hardware=HardwareRecord(
             device=str(runner.device),
             gpus=tuple(hardware.gpus),
@@ -233,8 +239,14 @@ def measure_model(
             stopped_because=main.stopped_because,
             repetitions=tuple(main.repetitions),
             gpu_state=GPUStates(tuple(main.gpu_state_start), tuple((prefill or main).gpu_state_end)),
-            isolation=main.isolation,
-            prefill=PhaseRecord(prefill.stopped_because, tuple(prefill.repetitions)) if prefill else None,
+            isolation=_isolation(main, prefill),
+            prefill=(
+                PhaseRecord(prefill.stopped_because, prefill.repetitions, prefill.dropped, prefill.outcome)
+                if prefill
+                else None
+            ),
+            dropped=main.dropped,
+            outcome=main.outcome,
         ),
         energy=_energy(main, prefill),
         performance=_performance(
@@ -290,6 +302,23 @@ def _settings(config: MeterConfig) -> MeterSettings:
         warmup_max_s=config.warmup_max_s,
         gpu_index=config.gpu_index,
         allow_shared_gpu=config.allow_shared_gpu,
+        sample_interval_s=config.sample_interval_s,
+        strict=config.strict,
+    )
+
+
+def _isolation(main: PhaseMeasurement[PassStats], prefill: PhaseMeasurement[PassStats] | None) -> Isolation:
+    """The isolation check over both phases: every process seen, and the first unknown or attribution."""
+    if prefill is None:
+        return main.isolation
+    a, b = main.isolation, prefill.isolation
+    seen = {p.pid: p for p in (*b.other_processes, *a.other_processes)}
+    return Isolation(
+        checked=a.checked or b.checked,
+        other_processes=tuple(sorted(seen.values(), key=lambda p: p.pid)),
+        allow_shared_gpu=a.allow_shared_gpu,
+        unknown_reason=a.unknown_reason or b.unknown_reason,
+        attributed_pid=a.attributed_pid if a.attributed_pid is not None else b.attributed_pid,
     )
 
 

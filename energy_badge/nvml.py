@@ -4,9 +4,13 @@ Everything here talks to NVML through ``pynvml`` (the official ``nvidia-ml-py`` 
 same module object Zeus uses, so a test that simulates NVML by patching ``pynvml`` simulates both.
 ``pynvml`` and ``zeus`` are imported inside the functions that need them.
 
-GPU indices are CUDA indices: the index torch and Zeus use, after ``CUDA_VISIBLE_DEVICES``
-(``CUDA_VISIBLE_DEVICES=2,3`` makes index 1 the NVML device 3). Like Zeus, the mapping assumes
-CUDA and NVML enumerate GPUs in the same order (``CUDA_DEVICE_ORDER=PCI_BUS_ID`` guarantees it).
+GPU indices are CUDA indices: the index torch uses, after ``CUDA_VISIBLE_DEVICES``. Where CUDA
+says which device an index is (:func:`cuda_devices`: its UUID and PCI bus id, read through torch),
+the NVML device is the one with the same UUID, else the same PCI bus id (:func:`resolve`); CUDA
+enumerates the fastest GPU first unless ``CUDA_DEVICE_ORDER=PCI_BUS_ID``, so its order need not
+be NVML's. Without that (no torch, no CUDA), the mapping falls back to reading
+``CUDA_VISIBLE_DEVICES`` as NVML indices in NVML's order, as Zeus does
+(``CUDA_VISIBLE_DEVICES=2,3`` makes index 1 the NVML device 3).
 
 The ``pynvml`` module and its device handles are typed ``Any``: the bindings ship no types.
 These helpers stay inside the hardware layer; no stage boundary passes them.
@@ -15,12 +19,17 @@ These helpers stay inside the hardware layer; no stage boundary passes them.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from energy_badge.errors import UsageError
+
+logger = logging.getLogger(__name__)
 
 #: NVML reports architectures as small integers; Volta (5) is the first with the total-energy counter.
 ARCH_VOLTA = 5
@@ -192,17 +201,132 @@ def zeus_can_map_visible_devices() -> str | None:
     )
 
 
-def resolve(pynvml: Any, gpu_indices: Sequence[int] | None) -> list[tuple[int, int]]:
-    """Return ``(cuda_index, nvml_index)`` pairs for the given CUDA indices (None: all visible).
+#: How a CUDA index was tied to its NVML device.
+CudaMatch = Literal["uuid", "pci_bus_id", "order"]
+
+
+@dataclass(frozen=True)
+class CudaDevice:
+    """How CUDA identifies one of its devices (from ``torch.cuda.get_device_properties``).
+
+    Attributes:
+        index: the CUDA index.
+        uuid: ``GPU-<uuid>``, as NVML writes it; None if torch does not say.
+        pci: ``(domain, bus, device)`` of its PCI address; None if torch does not say.
+    """
+
+    index: int
+    uuid: str | None
+    pci: tuple[int, int, int] | None
+
+
+def cuda_devices() -> tuple[CudaDevice, ...] | None:
+    """CUDA's devices as torch reports them; None where torch is not imported or CUDA is absent.
+
+    Reads device properties only (no CUDA context is created). torch is used only when the
+    process has already imported it (``measure`` does, before opening the meter), so the meter
+    alone never pays torch's import.
+
+    Returns:
+        One :class:`CudaDevice` per CUDA index, or None.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    try:
+        if not torch.cuda.is_available():
+            return None
+        found = []
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            raw = getattr(props, "uuid", None)
+            uuid = None if raw is None else str(raw)
+            if uuid and not uuid.upper().startswith(("GPU-", "MIG-")):
+                uuid = f"GPU-{uuid}"
+            bus = getattr(props, "pci_bus_id", None)
+            pci = None
+            if bus is not None:
+                pci = (
+                    int(getattr(props, "pci_domain_id", 0)),
+                    int(bus),
+                    int(getattr(props, "pci_device_id", 0)),
+                )
+            found.append(CudaDevice(index, uuid, pci))
+        return tuple(found)
+    except Exception as error:  # a broken CUDA install: fall back to the order
+        logger.info("CUDA devices not identified (%s): mapping by order", error)
+        return None
+
+
+def pci_address(pynvml: Any, device: Any) -> tuple[int, int, int] | None:
+    """``(domain, bus, device)`` of an NVML device's PCI address, None where NVML does not say."""
+    info = optional(pynvml, pynvml.nvmlDeviceGetPciInfo, device)
+    if info is None:
+        return None
+    return int(info.domain), int(info.bus), int(info.device)
+
+
+def pci_bus_id(address: tuple[int, int, int] | None) -> str | None:
+    """The PCI bus id string (``00000000:3B:00.0``) of an address, as NVML and nvidia-smi write it."""
+    return None if address is None else f"{address[0]:08X}:{address[1]:02X}:{address[2]:02X}.0"
+
+
+def mig_enabled(pynvml: Any, device: Any) -> bool | None:
+    """Whether MIG mode is on (now, not pending) on an NVML device; None where NVML does not say."""
+    mode = optional(pynvml, pynvml.nvmlDeviceGetMigMode, device)
+    if mode is None:
+        return None
+    current = mode[0] if isinstance(mode, (list, tuple)) else mode
+    return int(current) == int(getattr(pynvml, "NVML_DEVICE_MIG_ENABLE", 1))
+
+
+def match_cuda_device(pynvml: Any, cuda: CudaDevice) -> tuple[int, CudaMatch] | None:
+    """The NVML index of the device CUDA names ``cuda``: same UUID, else same PCI address.
+
+    Returns:
+        ``(nvml_index, "uuid" | "pci_bus_id")``, or None when no NVML device matches (or CUDA
+        gave neither identity).
+    """
+    count = pynvml.nvmlDeviceGetCount()
+    devices = [handle(pynvml, i) for i in range(count)]
+    if cuda.uuid:
+        for i, device in enumerate(devices):
+            uuid = optional(pynvml, pynvml.nvmlDeviceGetUUID, device)
+            if uuid and str(uuid).lower() == cuda.uuid.lower():
+                return i, "uuid"
+    if cuda.pci is not None:
+        for i, device in enumerate(devices):
+            if pci_address(pynvml, device) == cuda.pci:
+                return i, "pci_bus_id"
+    return None
+
+
+def resolve(
+    pynvml: Any, gpu_indices: Sequence[int] | None, cuda: Sequence[CudaDevice] | None = None
+) -> list[tuple[int, int, CudaMatch]]:
+    """Return ``(cuda_index, nvml_index, how)`` for the given CUDA indices (None: all visible).
+
+    Each index CUDA identifies (``cuda``) is matched by UUID, else PCI bus id; an index it does
+    not identify, or that no NVML device matches (a MIG device, a virtual GPU), is mapped by
+    order from ``CUDA_VISIBLE_DEVICES`` (:func:`visible_nvml_indices`), and says so (``order``).
+
+    Args:
+        pynvml: the initialised ``pynvml`` module.
+        gpu_indices: CUDA indices.
+        cuda: CUDA's own identities of its devices (:func:`cuda_devices`); None to map by order.
 
     Raises:
         UsageError: for an index that names no visible GPU.
     """
     visible = visible_nvml_indices(pynvml)
-    if gpu_indices is None:
-        return list(enumerate(visible))
-    pairs = []
-    for index in gpu_indices:
+    known = len(cuda) if cuda is not None else 0
+    indices = list(range(max(known, len(visible)))) if gpu_indices is None else list(gpu_indices)
+    pairs: list[tuple[int, int, CudaMatch]] = []
+    for index in indices:
+        found = match_cuda_device(pynvml, cuda[index]) if cuda is not None and 0 <= index < known else None
+        if found is not None:
+            pairs.append((index, found[0], found[1]))
+            continue
         if not 0 <= index < len(visible):
             raise UsageError(
                 f"GPU index {index} does not exist: {len(visible)} GPU(s) visible"
@@ -212,7 +336,7 @@ def resolve(pynvml: Any, gpu_indices: Sequence[int] | None) -> list[tuple[int, i
                     else ""
                 )
             )
-        pairs.append((index, visible[index]))
+        pairs.append((index, visible[index], "order"))
     return pairs
 
 

@@ -4,12 +4,22 @@ One module decides it, from the result's *content*, never from a flag the file c
 
 * **canonical** (:func:`canonical_reasons`): the full canonical workload of a known task and
   workload version (its query count and the sha256 of its inputs as the shipped manifest pins
-  them, its batch size and generation settings), the workload's default dtype, GPU energy measured
-  by the meter on the GPU that ran the model, no other process on that GPU, and the model's own
-  weights (random weights measure the architecture, not the model). ``measure`` records these
-  reasons when it writes a result; :func:`check_flag` refuses (exit 4) a file whose ``canonical``
-  flag disagrees with them, so a file edited to claim ``canonical: true`` is never rated,
-  compared as canonical, or published.
+  them, its batch size and generation settings, and, where the result records it, the complete
+  configuration given to ``generate()``: the manifest's values, every other knob neutral), the
+  workload's default dtype, GPU energy measured by the meter on the GPU that ran the model, no
+  other process on that GPU, an isolation check that could see every process list (or
+  ``--allow-shared-gpu``, which accepts the risk), no energy window whose counter disagreed with
+  the sampled power (the cross-check), no GPU in MIG mode, and the model's own weights (random
+  weights measure the architecture, not the model).
+
+  Recorded but *not* departures, because the figure stays honest: a drift (the rule then ran every
+  repetition and says so), a target not met (the interval is then the wider t interval), dropped
+  outlying repetitions (listed with the reason), an inconclusive cross-check (too few samples to
+  judge, which says nothing against the counter), and a host pid attributed to this process.
+
+  ``measure`` records these reasons when it writes a result; :func:`check_flag` refuses (exit 4)
+  a file whose ``canonical`` flag disagrees with them, so a file edited to claim
+  ``canonical: true`` is never rated, compared as canonical, or published.
 * **publishable** (:func:`publish_problems`, :func:`check_publishable`): canonical, with a 95 %
   interval (at least two repetitions) and a GPU of a known hardware class, so a card can show the
   figure, its interval and the hardware.
@@ -47,8 +57,8 @@ class Departure:
 
     Attributes:
         code: a stable name: ``performance_only``, ``workload``, ``queries``, ``inputs``,
-            ``dtype``, ``batch_size``, ``generation``, ``device``, ``shared_gpu``,
-            ``random_weights``.
+            ``dtype``, ``batch_size``, ``generation``, ``generation_config``, ``device``,
+            ``shared_gpu``, ``isolation_unknown``, ``crosscheck``, ``mig``, ``random_weights``.
         reason: the reason in words, as results and messages show it.
     """
 
@@ -104,16 +114,50 @@ def departures(result: EnergyResult) -> list[Departure]:
             )
         if workload.generation != spec.generation:
             add("generation", "generation settings differ from the canonical workload's")
+        elif workload.generation_config is not None:
+            manifest = spec.generation.to_dict() if spec.generation is not None else {}
+            if knobs := workload.generation_config.departures(manifest):
+                add("generation_config", f"generate() was given non-neutral settings: {', '.join(knobs)}")
     if energy_measured and result.hardware.device != f"cuda:{measurement.config.gpu_index}":
         add("device", f"the model ran on {result.hardware.device}, not on the metered GPU")
-    if measurement.isolation.other_processes:
+    isolation = measurement.isolation
+    if isolation.other_processes:
         add("shared_gpu", "other processes used the GPU during the run (--allow-shared-gpu)")
+    if isolation.unknown_reason and not isolation.allow_shared_gpu:
+        add(
+            "isolation_unknown",
+            f"the isolation check is unknown ({isolation.unknown_reason}): another process may have "
+            "used the GPU (--allow-shared-gpu accepts that)",
+        )
+    if disagreeing := _disagreeing_windows(result):
+        add(
+            "crosscheck",
+            f"the energy counter disagreed with the sampled power in {', '.join(disagreeing)}",
+        )
+    if any(gpu.mig_mode for gpu in result.hardware.gpus):
+        add("mig", "the GPU was in MIG mode: its energy counter covers every MIG instance")
     if result.model.random_weights:
         add(
             "random_weights",
             "random weights (--random-weights): the figure describes the architecture, not this model",
         )
     return found
+
+
+def _disagreeing_windows(result: EnergyResult) -> list[str]:
+    """The windows (idle, kept or dropped repetitions, of either phase) whose cross-check disagreed."""
+    m = result.measurement
+    named = []
+    if m.idle is not None and m.idle.crosscheck is not None:
+        named.append(("the idle sample", m.idle.crosscheck))
+    phases = [("", m.repetitions, m.dropped)]
+    if m.prefill is not None:
+        phases.append(("prefill ", m.prefill.repetitions, m.prefill.dropped))
+    for label, kept, dropped in phases:
+        for rep in (*kept, *(d.repetition for d in dropped)):
+            if rep.crosscheck is not None:
+                named.append((f"{label}repetition {rep.index}", rep.crosscheck))
+    return [name for name, check in named if check.verdict == "disagree"]
 
 
 def canonical_reasons(result: EnergyResult) -> list[str]:

@@ -31,14 +31,23 @@ Typical use::
 
 Any ``pynvml`` function the fake does not simulate fails with ``NVML_ERROR_FUNCTION_NOT_FOUND``
 (the fake replaces ``pynvml._nvmlGetFunctionPointer``), so no test ever reaches a real GPU.
+
+The meter samples power in a background thread while a window is open, waiting on its clock.
+:class:`TickingClock` is a ``FakeClock`` whose sleeps wake such waiters at their exact simulated
+deadlines, one at a time, so the samples (and the cross-check) are as deterministic as the rest;
+on a plain ``FakeClock`` the sampler falls back to real-time steps and its verdict is usually
+``inconclusive`` (the simulated time jumps past it).
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gc
 import math
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -49,6 +58,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pynvml
+from fake_clock import FakeClock
 
 PowerTrace = float | Callable[[float], float]
 
@@ -64,11 +74,14 @@ class FakeProcess:
         pid: its pid (use ``os.getpid()`` for the test process itself).
         used_memory_mib: GPU memory it uses; None where NVML would not say.
         kind: ``"compute"``, ``"graphics"`` or ``"mps"`` (which NVML list it appears in).
+        in_namespace: whether the pid exists in this process's pid namespace (the simulated
+            ``/proc``): False for a host pid seen from inside a container.
     """
 
     pid: int
     used_memory_mib: int | None = 1024
     kind: str = "compute"
+    in_namespace: bool = True
 
 
 @dataclass
@@ -89,6 +102,12 @@ class FakeGPU:
         counter_update_s: if above 0, the counter only changes every this many seconds, like the
             real one (about 0.1 s); 0 gives a continuous counter.
         initial_energy_mj: the counter's value at install time.
+        counter_scale: the counter integrates this times the power trace (constant, or a function
+            of time): 1.25 is a counter reading 25 % high; ``lambda t: 1 + 0.01 * t`` one that
+            drifts away from the power the power readings report.
+        mig_mode: ``nvmlDeviceGetMigMode``'s current mode (None: ``NOT_SUPPORTED``).
+        pci_bus: the PCI bus number ``nvmlDeviceGetPciInfo`` reports (domain 0, device 0); from
+            the GPU's position when None.
     """
 
     name: str = "NVIDIA H100 80GB HBM3"
@@ -105,6 +124,9 @@ class FakeGPU:
     processes: list[FakeProcess] = field(default_factory=list)
     counter_update_s: float = 0.0
     initial_energy_mj: int = 987_654_321
+    counter_scale: float | Callable[[float], float] = 1.0
+    mig_mode: bool | None = None
+    pci_bus: int | None = None
 
     # Simulation state (set by FakeNVML).
     _energy_mj: float = field(default=0.0, repr=False, init=False)
@@ -116,6 +138,11 @@ class FakeGPU:
         """Watts at ``t`` seconds after install."""
         trace = self.power_trace
         return float(trace(t) if callable(trace) else trace)
+
+    def counter_power_at(self, t: float) -> float:
+        """What the energy counter integrates at ``t``: the power times ``counter_scale``."""
+        scale = self.counter_scale
+        return self.power_at(t) * float(scale(t) if callable(scale) else scale)
 
     @property
     def has_counter(self) -> bool:
@@ -140,6 +167,10 @@ class FakeNVML:
         init_count: NVML's init reference count (calls other than init fail when it is 0).
         clock: seconds on a monotonic clock, the time base of the power traces (``time.monotonic``
             unless given, e.g. a ``FakeClock``).
+        proc_root: a simulated ``/proc`` (``energy_badge.gpu_processes.PROC_ROOT`` points at it):
+            ``self/ns/pid`` says whether this process runs in the host's pid namespace
+            (``host_namespace``), and a folder per pid in it (this process and every
+            :class:`FakeProcess` with ``in_namespace``).
     """
 
     def __init__(
@@ -150,8 +181,13 @@ class FakeNVML:
         driver_version: str = "550.54.15",
         cuda_driver_version: int = 12040,
         clock: Callable[[], float] | None = None,
+        host_namespace: bool = True,
     ) -> None:
         self.gpus = gpus
+        self.host_namespace = host_namespace
+        self.proc_root = Path(tempfile.mkdtemp(prefix="fake-proc-"))
+        atexit.register(shutil.rmtree, self.proc_root, ignore_errors=True)
+        self._sync_proc()
         self.init_error = init_error
         self.driver_version = driver_version
         self.cuda_driver_version = cuda_driver_version
@@ -225,12 +261,12 @@ class FakeNVML:
         start = gpu._integrated_to
         if until <= start:
             return
-        if not callable(gpu.power_trace):
-            gpu._energy_mj += float(gpu.power_trace) * (until - start) * 1000.0
+        if not callable(gpu.power_trace) and not callable(gpu.counter_scale):
+            gpu._energy_mj += gpu.counter_power_at(start) * (until - start) * 1000.0
         else:
             steps = max(1, math.ceil((until - start) / _INTEGRATION_STEP_S))
             width = (until - start) / steps
-            total = sum(gpu.power_at(start + (k + 0.5) * width) for k in range(steps))
+            total = sum(gpu.counter_power_at(start + (k + 0.5) * width) for k in range(steps))
             gpu._energy_mj += total * width * 1000.0
         gpu._integrated_to = until
 
@@ -247,12 +283,24 @@ class FakeNVML:
             gpu._published_at = tick
         return int(round(gpu._published_mj))
 
+    def _sync_proc(self) -> None:
+        """Write the simulated ``/proc``: the namespace link and a folder per visible pid."""
+        ns = self.proc_root / "self" / "ns"
+        if not ns.exists():
+            ns.mkdir(parents=True)
+            namespace = "pid:[4026531836]" if self.host_namespace else "pid:[4026532777]"
+            (ns / "pid").symlink_to(namespace)
+        pids = {os.getpid()} | {p.pid for g in self.gpus for p in g.processes if p.in_namespace}
+        for pid in pids:
+            (self.proc_root / str(pid)).mkdir(exist_ok=True)
+
     def _gpu(self, handle: Any) -> FakeGPU:
         if not isinstance(handle, _Handle) or not 0 <= handle.index < len(self.gpus):
             raise pynvml.NVMLError(pynvml.NVML_ERROR_INVALID_ARGUMENT)
         return self.gpus[handle.index]
 
     def _processes(self, handle: Any, kind: str) -> list[SimpleNamespace]:
+        self._sync_proc()
         return [
             SimpleNamespace(
                 pid=p.pid,
@@ -333,6 +381,17 @@ class FakeNVML:
         def power_limit(handle: Any) -> int:
             return int(round(self._gpu(handle).power_limit_w * 1000))
 
+        def mig_mode(handle: Any) -> list[int]:
+            mode = self._gpu(handle).mig_mode
+            if mode is None:
+                raise pynvml.NVMLError(pynvml.NVML_ERROR_NOT_SUPPORTED)
+            return [int(mode), int(mode)]
+
+        def pci_info(handle: Any) -> SimpleNamespace:
+            gpu = self._gpu(handle)
+            bus = gpu.pci_bus if gpu.pci_bus is not None else 0x18 + 0x10 * self.gpus.index(gpu)
+            return SimpleNamespace(domain=0, bus=bus, device=0, busId=f"00000000:{bus:02X}:00.0".encode())
+
         table: dict[str, Callable[..., Any]] = {
             "nvmlDeviceGetCount": lambda: len(self.gpus),
             "nvmlDeviceGetHandleByIndex": handle_by_index,
@@ -356,6 +415,8 @@ class FakeNVML:
                 100_000,
                 power_limit(handle),
             ),
+            "nvmlDeviceGetMigMode": mig_mode,
+            "nvmlDeviceGetPciInfo": pci_info,
             "nvmlDeviceGetComputeRunningProcesses": lambda handle: self._processes(handle, "compute"),
             "nvmlDeviceGetGraphicsRunningProcesses": lambda handle: self._processes(handle, "graphics"),
             "nvmlDeviceGetMPSComputeRunningProcesses": lambda handle: self._processes(handle, "mps"),
@@ -398,6 +459,60 @@ class FakeNVML:
     @staticmethod
     def _no_function(name: str) -> Any:
         raise pynvml.NVMLError(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)
+
+
+class TickingClock(FakeClock):
+    """A ``FakeClock`` that background waiters (the meter's power sampler) can wait on.
+
+    ``wait_until(deadline, stop)`` blocks a thread until the simulated time reaches ``deadline``;
+    a :meth:`sleep` that crosses deadlines stops at each in turn, wakes its waiter, and goes on
+    only once that waiter has done its work and waits again (or has left). So the sampler reads
+    the simulated NVML at exact simulated times, however the threads are scheduled.
+    """
+
+    #: Real seconds a sleep waits for a woken waiter before giving up on it.
+    PATIENCE_S = 10.0
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        super().__init__(start)
+        self._cond = threading.Condition()
+        self._deadlines: dict[int, float | None] = {}  # waiter thread -> deadline (None: busy)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        with self._cond:
+            target = self.now + seconds
+            while True:
+                self._cond.wait_for(lambda: None not in self._deadlines.values(), timeout=self.PATIENCE_S)
+                due = [d for d in self._deadlines.values() if d is not None and d <= target]
+                if not due:
+                    break
+                self.now = max(self.now, min(due))
+                for key, deadline in self._deadlines.items():
+                    if deadline is not None and deadline <= self.now:
+                        self._deadlines[key] = None
+                self._cond.notify_all()
+            self.now = target
+
+    def wait_until(self, deadline: float, stop: threading.Event) -> bool:
+        key = threading.get_ident()
+        with self._cond:
+            if stop.is_set():
+                self._deadlines.pop(key, None)
+                self._cond.notify_all()
+                return False
+            if self.now >= deadline:
+                self._deadlines[key] = None
+                return True
+            self._deadlines[key] = deadline
+            self._cond.notify_all()
+            while self._deadlines.get(key) is not None:
+                if stop.is_set():
+                    self._deadlines.pop(key, None)
+                    self._cond.notify_all()
+                    return False
+                self._cond.wait(0.002)
+            return True
 
 
 _NO_RAPL = "/nonexistent/energy-badge-tests/powercap/intel-rapl"
@@ -448,6 +563,7 @@ def install_fake_nvml(
     cuda_driver_version: int = 12040,
     rapl_dir: str | None = None,
     clock: Callable[[], float] | None = None,
+    host_namespace: bool = True,
 ) -> FakeNVML:
     """Install a simulated NVML for one test (undone by ``monkeypatch`` after it).
 
@@ -463,6 +579,8 @@ def install_fake_nvml(
         clock: the time base of the power traces: pass the ``FakeClock`` the meter gets, so a
             simulated pass (``clock.sleep``) draws power for exactly its simulated seconds; None:
             real monotonic time.
+        host_namespace: whether the simulated ``/proc`` says this process runs in the host's
+            pid namespace (False: a container; see :attr:`FakeNVML.proc_root`).
 
     Returns:
         The :class:`FakeNVML`, to script power, processes and failures during the test.
@@ -473,7 +591,11 @@ def install_fake_nvml(
         driver_version=driver_version,
         cuda_driver_version=cuda_driver_version,
         clock=clock,
+        host_namespace=host_namespace,
     )
+    import energy_badge.gpu_processes
+
+    monkeypatch.setattr(energy_badge.gpu_processes, "PROC_ROOT", str(fake.proc_root))
     global _installed_in_this_test
     _installed_in_this_test = True
     for name, function in fake.functions().items():

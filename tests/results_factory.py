@@ -70,6 +70,11 @@ def make_result(
     created_at: str = "2026-11-20T09:30:00Z",
     tool_version: str = "0.1.0",
     note: str | None = SYNTHETIC_NOTE,
+    crosscheck: str | None = None,
+    isolation_unknown: str | None = None,
+    allow_shared_gpu: bool = False,
+    mig_mode: bool | None = None,
+    generation_config: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return a schema-valid result dict (checked with :func:`energy_badge.result.decode_result`).
 
@@ -97,6 +102,15 @@ def make_result(
         created_at: when the result was made (RFC 3339).
         tool_version: the energy-badge version that "measured" it.
         note: ``model.note``; say that the data is synthetic.
+        crosscheck: a cross-check verdict (``agree``, ``disagree``, ``inconclusive``) recorded on
+            the idle sample and every repetition (schema 1.1); None records none (a 1.0 file).
+        isolation_unknown: why the isolation check could not be completed (schema 1.1).
+        allow_shared_gpu: the run's ``--allow-shared-gpu``.
+        mig_mode: the GPU's MIG mode (schema 1.1); None records none.
+        generation_config: ``workload.generation_config``, the configuration given to
+            ``generate()`` (schema 1.1).
+
+    Any of the 1.1 knobs makes the file schema 1.1; without them it is a 1.0 file.
 
     Returns:
         The result's JSON form.
@@ -241,6 +255,33 @@ def make_result(
             "prefill_latency_ms": None,
         },
     }
+    v11 = (crosscheck, isolation_unknown, mig_mode, generation_config) != (None, None, None, None)
+    if v11:
+        data["schema_version"] = "1.1"
+    measurement = data["measurement"]
+    measurement["config"]["allow_shared_gpu"] = measurement["isolation"]["allow_shared_gpu"] = (
+        allow_shared_gpu
+    )
+    if crosscheck is not None:
+        for window in [*measurement["repetitions"], measurement["idle"]]:
+            power_j = window["gpu_energy_j"] / (1.25 if crosscheck == "disagree" else 1.0)
+            settled = crosscheck != "inconclusive"
+            window["crosscheck"] = {
+                "power_energy_j": power_j,
+                "samples": 251 if settled else 4,
+                "sample_interval_s": 0.02,
+                "max_gap_s": 0.02 if settled else 2.0,
+                "counter_update_s": 0.1,
+                "bound_j": 0.1 * power_j + 0.2 * power_j / 5.0 if settled else None,
+                "verdict": crosscheck,
+            }
+    if isolation_unknown is not None:
+        measurement["isolation"]["unknown_reason"] = isolation_unknown
+    if mig_mode is not None:
+        for gpu in data["hardware"]["gpus"]:
+            gpu["mig_mode"] = mig_mode
+    if generation_config is not None:
+        data["workload"]["generation_config"] = generation_config
     if not energy:
         measurement = data["measurement"]
         measurement.update(meter="none", energy_source=None, idle=None, stopped_because="performance_only")

@@ -62,7 +62,7 @@ def test_clean_energy_run_on_simulated_gpu(tiny, tmp_path, monkeypatch):
         "--device",
         "cpu",
         "--max-repetitions",
-        "5",
+        "3",
         "-o",
         str(out),
         *FAST,
@@ -70,13 +70,20 @@ def test_clean_energy_run_on_simulated_gpu(tiny, tmp_path, monkeypatch):
     assert code == 0, stderr
     result = load_result(out)
     data = saved(out)
+    assert data["schema_version"] == "1.1"
+    stop = data["measurement"]["stop"]  # what the stop rule did, and what the interval is
+    assert stop["rule"] == "fixed-width-sequential-t/1" and stop["interval"] in ("target", "t")
+    assert data["measurement"]["dropped"] == []
+    for window in [*data["measurement"]["repetitions"], data["measurement"]["idle"]]:
+        assert window["crosscheck"]["verdict"] in ("agree", "inconclusive")  # never "disagree" here
+        assert window["crosscheck"]["sample_interval_s"] == 0.02
     assert data["workload"]["queries"] == 1000
     assert data["workload"]["sha256"] == load_workload("text-classification").sha256
     assert data["non_canonical_reasons"] == [RAN_ON_CPU]
     assert data["hardware"]["hardware_class"] == "H100"
     assert data["model"]["source"] == "local" and len(data["model"]["content_sha256"]) == 64
     reps = data["measurement"]["repetitions"]
-    assert 3 <= len(reps) <= 5
+    assert len(reps) == 3
     for rep in reps:
         assert rep["seconds"] >= 0.2
         assert rep["gpu_energy_j"] == pytest.approx(300.0 * rep["seconds"], rel=0.02)
@@ -132,6 +139,36 @@ def test_text_generation_reports_prefill_and_decode(tiny, tmp_path, monkeypatch)
         == 10
     )
     assert len(data["non_canonical_reasons"]) == 3  # --queries, --dtype, ran on cpu
+    # The complete configuration given to generate(): the manifest's values, every other knob neutral.
+    config = data["workload"]["generation_config"]
+    assert config["max_new_tokens"] == config["min_new_tokens"] == 10 and config["num_beams"] == 1
+    assert config["repetition_penalty"] == 1.0 and config["no_repeat_ngram_size"] == 0
+    assert config["do_sample"] is False and config["bad_words_ids"] is None
+
+
+def test_strict_refuses_a_counter_that_disagrees_with_the_sampled_power(tiny, tmp_path, monkeypatch):
+    """Simulated: a GPU drawing 300 W whose energy counter reads 25 % high (the power readings are
+    right). Without --strict the windows are recorded as disagreeing and the result is not
+    canonical for that reason; with --strict the run stops (exit 5) and writes nothing."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=300.0, counter_scale=1.25)])
+    out = tmp_path / "r.json"
+    args = ["measure", str(tiny["text-classification"]), "--task", "text-classification", "--device", "cpu"]
+    args += ["--queries", "8", "--min-window", "0.5", "--idle-seconds", "0.5", "--max-repetitions", "2"]
+    args += ["--min-repetitions", "2", "-o", str(out)]
+    code, stdout, stderr = run_cli(*args)
+    assert code == 0, stderr
+    data = saved(out)
+    windows = [*data["measurement"]["repetitions"], data["measurement"]["idle"]]
+    assert {w["crosscheck"]["verdict"] for w in windows} == {"disagree"}
+    assert any(
+        "disagreed with the sampled power in the idle sample, repetition 1" in r
+        for r in data["non_canonical_reasons"]
+    )
+    assert "cross-check" in stdout and "3 disagree" in stdout  # the idle sample and both repetitions
+    out.unlink()
+    code, _, stderr = run_cli(*args, "--strict")
+    assert code == 5 and "cross-check failed" in stderr and "idle sample" in stderr
+    assert not out.exists()
 
 
 def test_no_gpu_exits_3_and_writes_nothing(tiny, tmp_path, monkeypatch):

@@ -9,12 +9,13 @@ import dataclasses
 import json
 import os
 import sys
+from types import SimpleNamespace
 
 import pynvml
 import pytest
 from fake_nvml import FakeGPU, FakeProcess, install_fake_nvml, install_fake_rapl
 
-from energy_badge import hardware, nvml
+from energy_badge import gpu_processes, hardware, nvml
 from energy_badge.doctor import (
     DoctorGPU,
     NVMLStatus,
@@ -31,6 +32,7 @@ from energy_badge.hardware import (
     GPUState,
     HardwareInfo,
     cpu_info,
+    gpu_process_check,
     gpu_state,
     hardware_class,
     other_gpu_processes,
@@ -89,6 +91,9 @@ def test_probe_hardware_with_fake_nvml(monkeypatch):
         power_limit_w=400.0,
         energy_counter=True,
         persistence_mode=None,
+        pci_bus_id="00000000:28:00.0",
+        mig_mode=None,
+        cuda_match="order",  # no CUDA here: CUDA_VISIBLE_DEVICES read in NVML's order
     )
     assert info.driver_version == "535.104.05" and info.cuda_driver_version == "12.2"
     assert info.hardware_class is None  # mixed classes
@@ -336,7 +341,7 @@ def test_own_pid_seen_from_the_host_is_not_another_process(monkeypatch, tmp_path
     container; /proc/self/status is a file written by the test with that NSpid line."""
     status = tmp_path / "status"
     status.write_text(f"Name:\tpython\nNSpid:\t90001\t{os.getpid()}\n")
-    monkeypatch.setattr(hardware, "PROC_STATUS", str(status))
+    monkeypatch.setattr(gpu_processes, "PROC_STATUS", str(status))
     install_fake_nvml(
         monkeypatch,
         gpus=[FakeGPU(processes=[FakeProcess(pid=90001, used_memory_mib=900), FakeProcess(pid=4242)])],
@@ -428,3 +433,88 @@ def test_doctor_table_lists_every_check(monkeypatch):
     result = CliRunner().invoke(doctor, [])
     assert result.exit_code == 3
     assert "can measure on GPU 0" in result.output and "hf_secret" not in result.output
+
+
+# --------------------------------------------------------------------------------------------
+# Isolation and device identity (issue 12)
+
+
+def test_a_refused_process_list_makes_the_check_unknown(monkeypatch):
+    """Simulated: NVML refusing the compute list (NO_PERMISSION), then the graphics list, then a
+    GPU without an MPS list (NOT_SUPPORTED, which is no refusal). A refused list is "unknown",
+    never "nobody"; a list the GPU does not have is skipped."""
+    fake = install_fake_nvml(monkeypatch, gpus=[FakeGPU(processes=[FakeProcess(pid=4242, kind="graphics")])])
+    fake.fail("nvmlDeviceGetComputeRunningProcesses", pynvml.NVML_ERROR_NO_PERMISSION)
+    check = gpu_process_check([0])
+    assert check.unknown_reason.startswith("NVML refused the compute process list of GPU 0")
+    assert [p.pid for p in check.others] == [4242]  # what could be read is still reported
+    fake.heal()
+    fake.fail("nvmlDeviceGetGraphicsRunningProcesses", pynvml.NVML_ERROR_NO_PERMISSION)
+    assert "graphics process list" in gpu_process_check([0]).unknown_reason
+    fake.heal()
+    fake.fail("nvmlDeviceGetMPSComputeRunningProcesses", pynvml.NVML_ERROR_NOT_SUPPORTED)
+    assert gpu_process_check([0]).unknown_reason is None
+    assert other_gpu_processes([0]) == [GPUProcess(4242, 1024, 0, "graphics")]
+
+
+def test_host_pids_in_a_container(monkeypatch):
+    """Simulated: NVML, and the /proc of a container (a pid namespace that is not the host's) whose
+    driver reports host pids. This process appears as 90001, absent from the namespace: it is
+    taken to be this process. Beside another such pid, both are reported (either may be ours);
+    beside this process's own pid, the foreign one is another process. In the host's namespace
+    nothing is attributed."""
+    ours = FakeProcess(pid=90001, in_namespace=False)
+    fake = install_fake_nvml(monkeypatch, gpus=[FakeGPU(processes=[ours])], host_namespace=False)
+    check = gpu_process_check([0])
+    assert check.others == () and check.attributed_pid == 90001 and check.unknown_reason is None
+    fake.add_process(0, pid=90002).in_namespace = False
+    assert [p.pid for p in gpu_process_check([0]).others] == [90001, 90002]
+    fake.gpus[0].processes[1:] = [FakeProcess(pid=os.getpid())]
+    check = gpu_process_check([0])
+    assert [p.pid for p in check.others] == [90001] and check.attributed_pid is None
+    host = install_fake_nvml(
+        monkeypatch, gpus=[FakeGPU(processes=[FakeProcess(pid=90001, in_namespace=False)])]
+    )
+    assert host.host_namespace and [p.pid for p in other_gpu_processes([0])] == [90001]
+
+
+def test_mig_mode_and_pci_bus_id_are_described(monkeypatch):
+    """Simulated: a GPU with MIG mode on at PCI bus 0x3B, and one whose NVML has no MIG query."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(mig_mode=True, pci_bus=0x3B), FakeGPU()])
+    gpus = probe_hardware().gpus
+    assert (gpus[0].mig_mode, gpus[0].pci_bus_id) == (True, "00000000:3B:00.0")
+    assert gpus[1].mig_mode is None
+
+
+def test_cuda_devices_are_matched_to_nvml_by_uuid_then_pci_bus_id(monkeypatch):
+    """Simulated: three GPUs in NVML's order, and torch.cuda (CUDA's boundary) enumerating them as
+    2, 0, 1: CUDA 0 named by UUID (torch's form, without "GPU-"), CUDA 1 by PCI address only,
+    CUDA 2 by neither (then, and for a UUID no NVML device has, the order is used and says so)."""
+    import torch
+
+    fake = install_fake_nvml(monkeypatch, gpus=[FakeGPU(pci_bus=0x18), FakeGPU(pci_bus=0x2A), FakeGPU()])
+    props = [
+        SimpleNamespace(uuid=fake.gpus[2].uuid[4:], pci_bus_id=None),
+        SimpleNamespace(uuid=None, pci_bus_id=0x18, pci_device_id=0, pci_domain_id=0),
+        SimpleNamespace(uuid=None, pci_bus_id=None),
+    ]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: props[i])
+    cuda = nvml.cuda_devices()
+    assert cuda[0].uuid == fake.gpus[2].uuid and cuda[1].pci == (0, 0x18, 0)
+    pynvml.nvmlInit()
+    try:
+        assert nvml.resolve(pynvml, [0, 1, 2], cuda) == [
+            (0, 2, "uuid"),
+            (1, 0, "pci_bus_id"),
+            (2, 2, "order"),
+        ]
+        ghost = (nvml.CudaDevice(0, "GPU-not-a-real-uuid", None),)
+        assert nvml.resolve(pynvml, [0], ghost) == [(0, 0, "order")]
+    finally:
+        pynvml.nvmlShutdown()
+    assert [g.uuid for g in probe_hardware([0], cuda=cuda).gpus] == [fake.gpus[2].uuid]
+    assert gpu_state([1], cuda=cuda)[0].index == 1
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert nvml.cuda_devices() is None

@@ -13,11 +13,12 @@ import os
 import random
 import sys
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pynvml
 import pytest
 from fake_clock import FakeClock
-from fake_nvml import FakeGPU, install_fake_nvml, install_fake_rapl
+from fake_nvml import FakeGPU, FakeProcess, TickingClock, install_fake_nvml, install_fake_rapl
 
 from energy_badge.errors import (
     EXIT_CANNOT_MEASURE,
@@ -31,6 +32,7 @@ from energy_badge.errors import (
 from energy_badge.hardware import GPUProcess
 from energy_badge.meter import (
     ENERGY_SOURCE,
+    STOP_RULE,
     EnergyMeter,
     Isolation,
     MeterConfig,
@@ -46,19 +48,23 @@ WINDOW = 5.0
 IDLE = 5.0
 #: A pass of the workload, in simulated seconds: four passes fill a window exactly.
 PASS = 1.25
+#: The power sampler's period in most tests (the protocol's 0.02 s where a test is about it):
+#: 21 samples per 5 s window, each a hand-over between threads on the simulated clock.
+SAMPLE = 0.25
 
 
 def config(**overrides) -> MeterConfig:
-    """The default configuration (5 s windows, 5 s idle sample), one warm-up pass, with overrides."""
-    values = {"min_window_s": WINDOW, "idle_seconds": IDLE, "warmup_passes": 1}
+    """The default configuration (5 s windows, 5 s idle sample), one warm-up pass, a 0.25 s power
+    sampler, with overrides."""
+    values = {"min_window_s": WINDOW, "idle_seconds": IDLE, "warmup_passes": 1, "sample_interval_s": SAMPLE}
     values.update(overrides)
     return MeterConfig(**values)
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    """The simulated clock shared by the meter and the fake NVML."""
-    return FakeClock()
+    """The simulated clock shared by the meter, its power sampler and the fake NVML."""
+    return TickingClock()
 
 
 def sleeper(clock: FakeClock, seconds: float = PASS) -> Callable[[], int]:
@@ -150,16 +156,19 @@ def test_constant_power_stops_early_at_min_repetitions(monkeypatch, clock):
         phase = meter.measure(sleeper(clock), queries_per_pass=4, measure_idle=False)
     assert phase.stopped_because == "ci_target_met"
     assert len(phase.repetitions) == 3
-    assert phase.gpu_wh_per_1k.relative_half_width <= 0.05
+    assert phase.gpu_wh_per_1k.relative_half_width == pytest.approx(0.05)  # the target's width
+    assert phase.outcome.t_half_width == 0.0 and phase.outcome.interval == "target"
     assert phase.idle is None
 
 
 def test_the_stop_rule_uses_the_interval_of_the_repetitions_so_far(monkeypatch, clock):
-    """Simulated: time, and a GPU whose power steps 300 -> 303 -> 300 -> 300 W from one 5 s window to
-    the next. After 3 repetitions the interval is wider than 1 % of the mean, after 4 it is not:
-    the meter stops at exactly 4 (the rule is checked after every repetition, not only at the end)."""
+    """Simulated: time, and a GPU whose power steps 300 -> 303 -> 300 -> 300 -> 300 W from one 5 s
+    window to the next. The rule stops once the t half-width is within 0.75 of the 1 % target:
+    not after 3 (1.43 %) or 4 (0.79 %), but after 5 (0.55 %), checking after every repetition;
+    the 303 W window is not an outlier (1 % from the median, within the guard's floor). The
+    reported interval is then the target's width, and the t half-width is kept beside it."""
     starts = 1.25  # the warm-up pass comes first, the windows follow back to back
-    steps = [300.0, 303.0, 300.0, 300.0, 300.0]
+    steps = [300.0, 303.0, 300.0, 300.0, 300.0, 300.0]
 
     def power(t: float) -> float:
         return steps[min(int((t - starts) // WINDOW), len(steps) - 1)] if t >= starts else 300.0
@@ -173,10 +182,15 @@ def test_the_stop_rule_uses_the_interval_of_the_repetitions_so_far(monkeypatch, 
             measure_idle=False,
             on_repetition=lambda r, s: stats_seen.append(s),
         )
-    assert phase.stopped_because == "ci_target_met" and len(phase.repetitions) == 4
-    assert stats_seen[2].relative_half_width > 0.01 >= stats_seen[3].relative_half_width
-    expected = summarize([wh_per_1k(p * WINDOW, 4) for p in steps[:4]])
+    assert phase.stopped_because == "ci_target_met" and len(phase.repetitions) == 5
+    assert phase.dropped == ()
+    assert stats_seen[3].relative_half_width > 0.0075 >= stats_seen[4].relative_half_width
+    expected = summarize([wh_per_1k(p * WINDOW, 4) for p in steps[:5]])
     assert phase.gpu_wh_per_1k.mean == pytest.approx(expected.mean, rel=1e-4)
+    assert phase.gpu_wh_per_1k.ci95_half_width == pytest.approx(0.01 * expected.mean, rel=1e-9)
+    assert phase.outcome.interval == "target" and phase.outcome.target_met
+    assert phase.outcome.rule == STOP_RULE
+    assert phase.outcome.t_half_width == pytest.approx(expected.ci95_half_width, rel=1e-3)
 
 
 def test_noisy_power_runs_to_max_repetitions(monkeypatch, clock):
@@ -193,6 +207,9 @@ def test_noisy_power_runs_to_max_repetitions(monkeypatch, clock):
     assert phase.stopped_because == "max_repetitions"
     assert len(phase.repetitions) == 4
     assert phase.gpu_wh_per_1k.relative_half_width > 0.01
+    # The result says the target was not reached, and the interval is Student's t.
+    assert phase.outcome.target_met is False and phase.outcome.interval == "t"
+    assert phase.gpu_wh_per_1k.ci95_half_width == phase.outcome.t_half_width
 
 
 def test_short_passes_are_looped_to_the_minimum_window_and_normalised(monkeypatch, clock):
@@ -579,6 +596,9 @@ def test_gpu_index_out_of_range_is_a_usage_error(monkeypatch):
         {"gpu_index": -1},
         {"min_repetitions": 2.5},
         {"allow_shared_gpu": "yes"},
+        {"strict": 1},
+        {"sample_interval_s": 0},
+        {"sample_interval_s": 2.0},
     ],
 )
 def test_bad_configuration_is_a_usage_error(bad):
@@ -723,3 +743,214 @@ def test_zeus_objects_left_in_cycles_are_finalised_within_their_own_test(tmp_pat
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "2 passed" in done.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# The cross-check against sampled power (issue 12)
+# --------------------------------------------------------------------------------------------
+
+
+def test_crosscheck_agrees_with_an_honest_counter(monkeypatch, clock):
+    """Simulated: time (TickingClock: the sampler thread reads the fake NVML at exact simulated
+    times), and a 300 W GPU whose counter updates every 0.1 s. At the protocol's 0.02 s sampling,
+    each 5 s window gets 251 power samples whose integral is the counter's energy, the counter's
+    update period is seen as 0.1 s, and every window, idle sample included, agrees."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=300.0, counter_update_s=0.1)], clock=clock)
+    with EnergyMeter(
+        config(min_repetitions=2, max_repetitions=2, sample_interval_s=0.02), clock=clock
+    ) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1)
+    windows = [(r.crosscheck, r.gpu_energy_j) for r in phase.repetitions]
+    windows.append((phase.idle.crosscheck, phase.idle.gpu_energy_j))
+    for check, counter_j in windows:
+        assert check.verdict == "agree"
+        assert check.samples == 251 and check.max_gap_s == pytest.approx(0.02)
+        assert check.power_energy_j == pytest.approx(1500.0, rel=1e-9)
+        assert check.counter_update_s == pytest.approx(0.1)
+        assert abs(counter_j - check.power_energy_j) <= check.bound_j
+        # The bound: 10 % of the sampled energy plus two counter updates at the mean power.
+        assert check.bound_j == pytest.approx(0.10 * 1500.0 + 2 * 0.1 * 300.0)
+
+
+def test_crosscheck_fires_on_a_counter_drifting_from_the_power(monkeypatch, clock):
+    """Simulated: time, and a GPU drawing 300 W whose energy counter drifts away from the power
+    readings (it integrates the power times 1 + 0.03 t: about 7 % high over the idle sample, 25 %
+    and more by the repetitions). Zeus's figure follows the counter; the sampled power does not:
+    the idle sample still agrees (within its 10 % bound), the repetitions disagree, and are
+    recorded as such (not refused)."""
+    gpu = FakeGPU(power_trace=300.0, counter_scale=lambda t: 1.0 + 0.03 * t)
+    install_fake_nvml(monkeypatch, gpus=[gpu], clock=clock)
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=3), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1)
+    assert phase.idle.crosscheck.verdict == "agree"
+    for rep in phase.repetitions:
+        check = rep.crosscheck
+        assert check.verdict == "disagree", rep
+        assert check.power_energy_j == pytest.approx(300.0 * WINDOW, rel=1e-9)
+        assert rep.gpu_energy_j - check.power_energy_j > check.bound_j
+
+
+def test_strict_refuses_a_disagreeing_window(monkeypatch, clock):
+    """Simulated: time, and a counter reading 25 % high against the power readings. With strict
+    (measure --strict) the first disagreeing window is refused with a MeterError (exit 5) that
+    names the GPU, the window and both energies."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=300.0, counter_scale=1.25)], clock=clock)
+    with EnergyMeter(config(strict=True), clock=clock) as meter:
+        with pytest.raises(
+            MeterError, match=r"cross-check failed on GPU 0 .* idle sample.*1875\.0 J.*1500\.0 J"
+        ):
+            meter.measure(sleeper(clock), queries_per_pass=1)
+
+
+def test_sparse_samples_are_inconclusive_not_a_verdict(monkeypatch, clock):
+    """Simulated: time, and a counter 25 % high, sampled only every second: six samples in a 5 s
+    window are too few to judge it, so the verdict is inconclusive (and strict does not refuse)."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=300.0, counter_scale=1.25)], clock=clock)
+    settings = config(min_repetitions=2, max_repetitions=2, sample_interval_s=1.0, strict=True)
+    with EnergyMeter(settings, clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
+    for rep in phase.repetitions:
+        assert rep.crosscheck.verdict == "inconclusive" and rep.crosscheck.samples == 6
+        assert rep.crosscheck.bound_j is None
+
+
+def test_the_sampler_does_not_change_the_window(monkeypatch, clock):
+    """Simulated: time, and a 250 W GPU. The windows, their energy and the passes run are what they
+    were before the sampler existed (test_clean_run_energy_matches_scripted_power's figures): the
+    sampler reads NVML only, on its own thread, and never advances the clock."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=250.0)], clock=clock)
+    with EnergyMeter(
+        config(min_repetitions=3, target_ci_rel=0.05, sample_interval_s=0.02), clock=clock
+    ) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=10)
+    assert [(r.passes, r.seconds) for r in phase.repetitions] == [(4, WINDOW)] * 3
+    assert all(r.gpu_energy_j == pytest.approx(1250.0, abs=0.002) for r in phase.repetitions)
+    assert clock.now - 1_000.0 == IDLE + PASS + 3 * WINDOW
+    assert set(clock.sleeps) == {IDLE, PASS}  # only the test's own sleeps: the sampler waits, never sleeps
+
+
+# --------------------------------------------------------------------------------------------
+# Outliers and drift (issue 12)
+# --------------------------------------------------------------------------------------------
+
+
+def stepping(powers: list[float], start: float = PASS) -> Callable[[float], float]:
+    """Power per 5 s window after a one-pass warm-up (the last value holds)."""
+    return lambda t: powers[min(int((t - start) // WINDOW), len(powers) - 1)] if t >= start else powers[0]
+
+
+def test_an_outlying_repetition_is_dropped_rerun_and_recorded(monkeypatch, clock):
+    """Simulated: time, and a GPU at 300 W except during the second window (330 W: a corrupted
+    repetition, +10 %). After four windows the guard drops it (median/MAD, confirmed by the
+    leave-one-out test), the figure is that of the clean windows only, and the dropped one is
+    kept beside them with the reason."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=stepping([300.0, 330.0, 300.0]))], clock=clock)
+    with EnergyMeter(config(min_repetitions=3, max_repetitions=10), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=4, measure_idle=False)
+    assert [r.index for r in phase.repetitions] == [1, 3, 4]
+    assert phase.stopped_because == "ci_target_met"
+    (dropped,) = phase.dropped
+    assert dropped.repetition.index == 2 and dropped.reason == "outlier"
+    assert dropped.repetition.gpu_energy_j == pytest.approx(330.0 * WINDOW, abs=0.002)
+    assert "+10.0 % from the median of 4 repetitions" in dropped.detail
+    assert phase.gpu_wh_per_1k.mean == pytest.approx(wh_per_1k(300.0 * WINDOW, 16), rel=1e-6)
+    assert phase.gpu_wh_per_1k.samples == tuple(r.wh_per_1k for r in phase.repetitions)
+
+
+def test_a_gpu_still_warming_up_is_measured_over_every_repetition(monkeypatch, clock):
+    """Simulated: time, a constant 300 W, and a GPU whose temperature rises by 1 °C each window
+    (the pass function warms the simulated GPU). The rule sees the drift and does not stop early:
+    it runs every repetition and says why; the interval is Student's t."""
+    fake = install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=300.0, temperature_c=50)], clock=clock)
+    passes = {"n": 0}
+
+    def warming() -> None:
+        clock.sleep(PASS)
+        passes["n"] += 1
+        if passes["n"] % 4 == 2:  # each window's first pass (pass 1 is the warm-up)
+            fake.gpus[0].temperature_c += 1
+
+    with EnergyMeter(config(min_repetitions=3, max_repetitions=5), clock=clock) as meter:
+        phase = meter.measure(warming, queries_per_pass=1, measure_idle=False)
+    assert phase.stopped_because == "max_repetitions" and len(phase.repetitions) == 5
+    assert [r.temperature_c for r in phase.repetitions] == [51.0, 52.0, 53.0, 54.0, 55.0]
+    drift = phase.outcome.drift
+    assert drift.detected and drift.temperature_rise_c == 4.0 and "warmed by 4 °C" in drift.reason
+    assert phase.outcome.interval == "t"
+
+
+def test_a_trend_across_repetitions_is_a_drift(monkeypatch, clock):
+    """Simulated: time, and power rising 1 % a window (300, 303, 306, ... W) at a constant
+    temperature. The least-squares trend is significant from the fourth repetition: no early stop."""
+    powers = [300.0 * (1 + 0.01 * i) for i in range(6)]
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(power_trace=stepping(powers))], clock=clock)
+    with EnergyMeter(config(min_repetitions=3, max_repetitions=6, target_ci_rel=0.05), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
+    assert len(phase.repetitions) == 6 and phase.outcome.drift.detected
+    assert phase.outcome.drift.slope_rel == pytest.approx(0.01 / 1.025, rel=1e-3)
+    assert "trend by +0.98 % per repetition" in phase.outcome.drift.reason
+
+
+# --------------------------------------------------------------------------------------------
+# Isolation and device identity (issue 12)
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_refused_process_list_is_recorded_as_unknown(monkeypatch, clock):
+    """Simulated: time, and an NVML that refuses the compute process list (NO_PERMISSION, as in some
+    containers and VMs). The run goes on, but the isolation check says it is unknown (it was
+    recorded as passed before)."""
+    fake = install_fake_nvml(monkeypatch, clock=clock)
+    fake.fail("nvmlDeviceGetComputeRunningProcesses", pynvml.NVML_ERROR_NO_PERMISSION)
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
+    assert phase.isolation.checked and phase.isolation.other_processes == ()
+    assert "refused the compute process list of GPU 0" in phase.isolation.unknown_reason
+    assert "Insufficient Permissions" in phase.isolation.unknown_reason
+
+
+def test_this_process_under_its_host_pid_is_not_another_process(monkeypatch, clock):
+    """Simulated: time, and a container whose driver reports host pids: NVML lists this process as
+    pid 90001, which is not in the container's pid namespace (the simulated /proc has no 90001 and
+    says the namespace is not the host's). The meter takes it for itself instead of refusing."""
+    fake = install_fake_nvml(monkeypatch, clock=clock, host_namespace=False)
+    fake.gpus[0].processes.append(FakeProcess(pid=90001, used_memory_mib=900, in_namespace=False))
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2), clock=clock) as meter:
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
+    assert phase.isolation.other_processes == () and phase.isolation.attributed_pid == 90001
+    fake.gpus[0].processes.append(FakeProcess(pid=90002, in_namespace=False))  # and now another one
+    with EnergyMeter(config(), clock=clock) as meter, pytest.raises(SharedGPUError, match="90001.*90002"):
+        meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
+
+
+def test_a_gpu_in_mig_mode_is_refused_whatever_cuda_visible_devices_says(monkeypatch):
+    """Simulated: an H100 with MIG mode on, and CUDA_VISIBLE_DEVICES unset (no MIG- device named):
+    its counter covers every MIG instance, so the meter refuses it."""
+    install_fake_nvml(monkeypatch, gpus=[FakeGPU(mig_mode=True)])
+    with pytest.raises(NoEnergyCounterError, match="MIG mode"):
+        EnergyMeter(config())
+
+
+def test_cuda_and_nvml_are_matched_by_uuid_not_by_order(monkeypatch, clock):
+    """Simulated: time, two GPUs in NVML's (PCI) order, an A100 at 100 W then an H100 at 400 W, and
+    CUDA (torch.cuda, at its boundary) enumerating the faster H100 first, as CUDA_DEVICE_ORDER's
+    default does. CUDA index 0 is the H100: the meter must describe and measure it (by order it
+    measured the A100)."""
+    import torch
+
+    fake = install_fake_nvml(
+        monkeypatch,
+        gpus=[FakeGPU(name="NVIDIA A100-SXM4-40GB", power_trace=100.0), FakeGPU(power_trace=400.0)],
+        clock=clock,
+    )
+    props = [SimpleNamespace(uuid=fake.gpus[i].uuid[4:], pci_bus_id=None) for i in (1, 0)]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: props[i])
+    with EnergyMeter(config(min_repetitions=2, max_repetitions=2), clock=clock) as meter:
+        assert meter.hardware.gpu_name == "NVIDIA H100 80GB HBM3"
+        assert meter.hardware.gpus[0].cuda_match == "uuid"
+        phase = meter.measure(sleeper(clock), queries_per_pass=1, measure_idle=False)
+    for rep in phase.repetitions:
+        assert rep.gpu_energy_j == pytest.approx(400.0 * WINDOW, abs=0.002)
+        assert rep.crosscheck.power_energy_j == pytest.approx(400.0 * WINDOW, rel=1e-9)

@@ -177,3 +177,105 @@ def test_measure_marks_a_batch_size_run_non_canonical(tmp_path: Path):
     assert "--batch-size 2 instead of the canonical 1" in result.non_canonical_reasons
     assert result.workload.batch_size == 2 and result.performance.latency_ms.per == "batch"
     assert list(result.non_canonical_reasons) == canonical_reasons(result)
+
+
+# --------------------------------------------------------------------------------------------
+# What issue 12 added: departures derived from the new content, and what is recorded only
+
+
+def _greedy_config(**changes: object) -> dict:
+    """The complete generate() configuration of the canonical text-generation workload."""
+    from energy_badge.run.generation import NEUTRAL_GENERATION
+
+    config = {**NEUTRAL_GENERATION, "max_new_tokens": 10, "min_new_tokens": 10, "do_sample": False}
+    config.update(num_beams=1, eos_token_id=[2], pad_token_id=2, **changes)
+    return config
+
+
+NEW_DEPARTURES = {
+    "counter disagrees": (
+        {"crosscheck": "disagree"},
+        "crosscheck",
+        "disagreed with the sampled power in the idle sample, repetition 0, repetition 1",
+    ),
+    "isolation unknown": (
+        {"isolation_unknown": "NVML refused the compute process list of GPU 0 (Insufficient Permissions)"},
+        "isolation_unknown",
+        "the isolation check is unknown (NVML refused the compute process list",
+    ),
+    "MIG mode": ({"mig_mode": True}, "mig", "MIG mode"),
+    "penalised generation": (
+        {"task": "text-generation", "generation_config": _greedy_config(repetition_penalty=1.3)},
+        "generation_config",
+        "generate() was given non-neutral settings: repetition_penalty=1.3",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_DEPARTURES))
+def test_the_new_departures_come_from_the_content(name):
+    """SYNTHETIC results with one 1.1 field each; the policy names the departure, measure's flag
+    agrees, and the same file edited to claim canonical is refused."""
+    knobs, code, words = NEW_DEPARTURES[name]
+    result = make_energy_result(**knobs)
+    assert result.schema_version == "1.1" and not result.canonical
+    assert [d.code for d in departures(result)] == [code]
+    assert any(words in r for r in result.non_canonical_reasons), result.non_canonical_reasons
+    with pytest.raises(InvalidFileError, match="says canonical: true"):
+        decode_result(forged(**knobs))
+
+
+def test_allow_shared_gpu_accepts_an_unknown_isolation_check():
+    result = make_energy_result(
+        isolation_unknown="NVML refused the compute process list", allow_shared_gpu=True
+    )
+    assert result.canonical and result.measurement.isolation.unknown_reason.startswith("NVML refused")
+
+
+def test_recorded_facts_that_are_not_departures():
+    """A 1.1 result whose cross-checks were inconclusive, which dropped an outlier, drifted, missed
+    its target, attributed a host pid to itself, and gave generate() exactly the canonical
+    configuration stays canonical: each is recorded with an honest interval."""
+    data = make_result(
+        task="text-generation",
+        crosscheck="inconclusive",
+        generation_config=_greedy_config(),
+        samples=(0.4, 0.5),
+    )
+    measurement = data["measurement"]
+    dropped = dict(
+        measurement["repetitions"][0],
+        index=9,
+        gpu_energy_j=measurement["repetitions"][0]["gpu_energy_j"] * 1.1,
+    )
+    measurement["dropped"] = [
+        {"repetition": dropped, "reason": "outlier", "detail": "+10.0 % from the median"}
+    ]
+    measurement["stop"] = {
+        "rule": "fixed-width-sequential-t/1",
+        "target_met": False,
+        "interval": "t",
+        "t_half_width": data["energy"]["gpu"]["ci95_half_width"],
+        "drift": {"detected": True, "reason": "the GPU warmed by 4 °C", "slope_rel": 0.01, "slope_t": 5.0,
+                  "temperature_rise_c": 4.0},
+    }  # fmt: skip
+    measurement["isolation"]["attributed_pid"] = 90001
+    result = decode_result(data)
+    assert result.canonical and departures(result) == []
+    assert result.measurement.outcome.drift.detected and result.measurement.dropped[0].reason == "outlier"
+    assert result.workload.generation_config.get("repetition_penalty") == 1.0
+
+
+def test_a_10_file_still_reads_and_its_new_fields_are_absent():
+    data = make_result()
+    assert data["schema_version"] == "1.0"
+    result = decode_result(data)
+    assert result.canonical and result.measurement.outcome is None and result.measurement.dropped == ()
+    assert result.measurement.repetitions[0].crosscheck is None
+    assert result.measurement.isolation.unknown_reason is None and result.workload.generation_config is None
+    again = json.loads(result.to_json())  # written back without gaining the 1.1 fields
+    for window in [*again["measurement"]["repetitions"], again["measurement"]["idle"]]:
+        assert window.pop("nvml_counter_j") is None  # the one older field written back as null
+    assert again == data
+    with pytest.raises(InvalidFileError, match="schema_version 2.0"):
+        decode_result({**data, "schema_version": "2.0"})

@@ -340,28 +340,111 @@ def test_default_dtype_and_no_silent_change(tiny: dict[str, Path]) -> None:
     ).info.dtype == ("bfloat16")
 
 
+def _echo_model(tiny: dict[str, Path], dest: Path) -> Path:
+    """The tiny Llama with its attention and MLP outputs zeroed and its head tied to the embeddings:
+    its greedy continuation repeats one token, so a repetition penalty or n-gram blocking would
+    change every output."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny["text-generation"])
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
+        model.lm_head.weight.copy_(model.model.embed_tokens.weight)
+    model.save_pretrained(dest)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(tiny["text-generation"] / name, dest / name)
+    return dest
+
+
+def _forced_greedy(runner: Any, new_tokens: int) -> list[str]:
+    """The reference: per prepared query, ``new_tokens`` steps of argmax over the model's logits
+    with the end-of-sequence token masked (min = max new tokens), decoded as the runner decodes."""
+    import torch
+
+    eos = runner.generation_config.eos_token_id
+    eos = [eos] if isinstance(eos, int) else list(eos or [])
+    texts = []
+    with torch.no_grad():
+        for batch in runner._batches:
+            ids = batch.inputs["input_ids"]
+            start = ids.shape[1]
+            for _ in range(new_tokens):
+                logits = runner.model(input_ids=ids).logits[:, -1, :]
+                logits[:, eos] = -math.inf
+                ids = torch.cat([ids, logits.argmax(dim=-1, keepdim=True)], dim=1)
+            texts.append(runner.tokenizer.decode(ids[0, start:], skip_special_tokens=True))
+    return texts
+
+
 def test_repository_generation_config_does_not_change_the_workload(
     tmp_path: Path, tiny: dict[str, Path]
 ) -> None:
-    """Beam search, sampling and penalties in generation_config.json are overridden by the workload."""
-    path = tmp_path / "beamy"
-    shutil.copytree(tiny["text-generation"], path)
+    """Real: a tiny Llama whose greedy output repeats a token, saved with a generation_config.json
+    that sets beams, sampling, repetition and length penalties, n-gram blocking, banned and
+    suppressed tokens, and min/max lengths. transformers 5's generate() refills every knob left
+    unset from that file, so only a complete, explicit configuration keeps the workload: the
+    outputs must be exactly the forced greedy tokens (argmax, end of sequence masked), computed
+    here by hand, and the recorded configuration must be the manifest's values or neutral."""
+    from energy_badge.run.generation import NEUTRAL_GENERATION, generation_record
+
+    path = _echo_model(tiny, tmp_path / "echo")
+    plain = run_all(path, "text-generation", wl=workload("text-generation", n=2))[2]
+    assert all(len(set(o["continuation"].split())) == 1 for o in plain)  # it repeats itself
     config = json.loads((path / "generation_config.json").read_text())
     config.update(
         num_beams=4,
+        num_return_sequences=2,
         do_sample=True,
         temperature=0.7,
         top_k=5,
+        top_p=0.5,
         repetition_penalty=3.0,
         no_repeat_ngram_size=1,
+        length_penalty=2.0,
+        early_stopping=True,
         max_length=7,
         min_length=30,
+        max_new_tokens=2,
+        min_new_tokens=0,
+        bad_words_ids=[[1000]],
+        suppress_tokens=[2000, 2001],
+        forced_bos_token_id=3000,
     )
     (path / "generation_config.json").write_text(json.dumps(config))
-    plain = run_all(tiny["text-generation"], "text-generation")[2]
-    beamy_runner, stats, beamy = run_all(path, "text-generation")
-    assert beamy == plain and stats.output_tokens == 3 * 4
-    assert beamy_runner.generation_config.num_beams == 1 and not beamy_runner.generation_config.do_sample
+    runner, stats, outputs = run_all(path, "text-generation", wl=workload("text-generation", n=2))
+    assert stats.output_tokens == 2 * 4
+    assert (
+        [o["continuation"] for o in outputs]
+        == _forced_greedy(runner, 4)
+        == [o["continuation"] for o in plain]
+    )
+    record = generation_record(runner)
+    assert record is not None
+    manifest = {"max_new_tokens": 4, "min_new_tokens": 4, "do_sample": False, "num_beams": 1}
+    assert record.departures(manifest) == []
+    assert record.get("repetition_penalty") == 1.0 and record.get("no_repeat_ngram_size") == 0
+    assert record.get("num_beams") == 1 and record.get("suppress_tokens") is None
+    assert {k for k, _ in record.settings} >= set(manifest) | {"repetition_penalty", "min_length"}
+    assert set(NEUTRAL_GENERATION) >= {"repetition_penalty", "no_repeat_ngram_size", "bad_words_ids"}
+    assert generation_record(load_runner(str(tiny["text-classification"]), "text-classification")) is None
+
+
+def test_generation_record_round_trips_and_names_departures() -> None:
+    """Nothing simulated: the record's JSON form and its check against a manifest."""
+    from energy_badge.run.generation import GenerationRecord
+
+    record = GenerationRecord.from_dict(
+        {"max_new_tokens": 10, "eos_token_id": [2, 3], "repetition_penalty": 1.3, "num_beams": 1}
+    )
+    assert record.get("eos_token_id") == (2, 3)
+    assert GenerationRecord.from_dict(record.to_dict()) == record
+    assert record.departures({"max_new_tokens": 10, "num_beams": 1}) == ["repetition_penalty=1.3"]
+    assert record.departures({"max_new_tokens": 9, "num_beams": 1})[0] == "max_new_tokens=10"
+    with pytest.raises(UsageError):
+        GenerationRecord.from_dict({"stop_strings": "the end"})
 
 
 # ------------------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ Jobs, in the order they run:
 * ``validity/<task>/run-a`` and ``run-b``: two independent measurements (separate processes) of
   one mid-size model per task, adaptive protocol (3-10 repetitions, 1 % interval);
 * ``validity/<task>/fixed-10``: the same model with exactly 10 repetitions;
-* ``validity/<task>/overhead``: ``benchmarks/overhead.py --energy`` (our loop against a bare
-  loop of the same calls, time and energy, the bare one read from NVML directly);
+* ``validity/<task>/overhead``: ``benchmarks/overhead.py --energy`` (our loop against two bare
+  loops of the same calls, one with a GPU sync after every query and one with a single sync per
+  pass; time and energy, the bare ones read from NVML directly);
 * ``calibration/<task>/<org>--<name>``: every catalogue model of the task, smallest first.
 
 Each job runs in a subprocess with a hard timeout of the budget left (minus a margin); a job cut

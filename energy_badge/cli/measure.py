@@ -50,6 +50,12 @@ if TYPE_CHECKING:
     help="Measure even if other processes use the GPU (recorded; non-canonical if any did).",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse (exit 5) a window whose energy counter disagrees with the sampled power, instead of "
+    "recording it (such a result is non-canonical either way).",
+)
+@click.option(
     "--trust-remote-code", is_flag=True, help="Allow the model's own Python code to run (recorded)."
 )
 @click.option("--allow-pickle", is_flag=True, help="Allow pickle-based weight files (.bin/.pt) (recorded).")
@@ -85,6 +91,7 @@ def measure(
     warmup: float,
     idle_seconds: float,
     allow_shared_gpu: bool,
+    strict: bool,
     trust_remote_code: bool,
     allow_pickle: bool,
     random_weights: bool,
@@ -99,7 +106,7 @@ def measure(
     from energy_badge.measure import MeasureOptions, measure_model
     from energy_badge.result import default_output_path, write_result
 
-    meter = meter_config(locals(), allow_shared_gpu=allow_shared_gpu)
+    meter = meter_config(locals(), allow_shared_gpu=allow_shared_gpu, strict=strict)
     _quiet_libraries()
     options = MeasureOptions(
         revision=revision,
@@ -183,6 +190,35 @@ class _Progress:
             self.progress.update(self.current, advance=1, description=text)
 
 
+def _checks(result: EnergyResult) -> list[tuple[str, str]]:
+    """The summary rows of the measurement's checks: stop rule, outliers, cross-check, isolation."""
+    m = result.measurement
+    rows = []
+    outcome = m.outcome
+    if outcome is not None:
+        how = "the target's width (early stop)" if outcome.interval == "target" else "Student's t"
+        met = "met" if outcome.target_met else "NOT reached"
+        rows.append(("interval", f"target ±{100 * m.config.target_ci_rel:g}% {met}; interval: {how}"))
+        if outcome.drift.detected:
+            rows.append(("drift", f"detected: {outcome.drift.reason}; every repetition was run"))
+    for dropped in m.dropped:
+        rows.append(
+            ("dropped", f"repetition {dropped.repetition.index} ({dropped.reason}): {dropped.detail}")
+        )
+    windows = [r.crosscheck for r in m.repetitions if r.crosscheck is not None]
+    if m.idle is not None and m.idle.crosscheck is not None:
+        windows.append(m.idle.crosscheck)
+    if windows:
+        verdicts = [w.verdict for w in windows]
+        counts = ", ".join(
+            f"{verdicts.count(v)} {v}" for v in ("agree", "disagree", "inconclusive") if v in verdicts
+        )
+        rows.append(("cross-check", f"energy counter vs sampled power: {counts}"))
+    if m.isolation.unknown_reason:
+        rows.append(("isolation", f"unknown: {m.isolation.unknown_reason}"))
+    return rows
+
+
 def print_summary(result: EnergyResult) -> None:
     """Print a result's summary table (used by ``measure``)."""
     from rich.console import Console
@@ -221,9 +257,15 @@ def print_summary(result: EnergyResult) -> None:
         table.add_row("idle GPU power", f"{idle.gpu_power_w:.1f} W (recorded, not subtracted)")
     perf = result.performance
     lat = perf.latency_ms
+    from energy_badge.throughput import throughput
+
+    rate = throughput(result)  # the one definition, the figure `compare --metric throughput` compares
+    rate_interval = ""
+    if rate.ci95_low is not None and rate.ci95_high is not None:
+        rate_interval = f"  (95% CI {rate.ci95_low:.2f} – {rate.ci95_high:.2f}, n={rate.n})"
     table.add_row(
         "throughput",
-        f"{perf.queries_per_s:.2f} queries/s"
+        f"{rate.value:.2f} queries/s{rate_interval}"
         + (f", {perf.tokens_per_s:.1f} generated tokens/s" if perf.tokens_per_s else ""),
     )
     table.add_row(
@@ -235,6 +277,8 @@ def print_summary(result: EnergyResult) -> None:
         f"{len(reps)} ({measurement.stopped_because.replace('_', ' ')}), "
         f"{reps[0].passes} pass(es) of {result.workload.queries} queries each",
     )
+    for label, text in _checks(result):
+        table.add_row(label, escape(text))
     hw = result.hardware
     table.add_row("hardware", escape(", ".join(g.name for g in hw.gpus) or f"{hw.device} ({hw.cpu.model})"))
     model = result.model

@@ -1,4 +1,4 @@
-"""The energy meter: Zeus's ``ZeusMonitor`` windows on one GPU, plus the meter's own NVML read.
+"""The energy meter: Zeus's ``ZeusMonitor`` windows on one GPU, each cross-checked by sampled power.
 
 ``zeus`` and ``pynvml`` are imported inside the functions that use them.
 """
@@ -9,23 +9,15 @@ import contextlib
 import logging
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from energy_badge import hardware, nvml
 from energy_badge.errors import MeterError, NoEnergyCounterError, SharedGPUError, UsageError
 from energy_badge.hardware import GPUProcess, GPUState, HardwareInfo
-from energy_badge.meter.loop import BaseMeter, Window, window_key
-from energy_badge.meter.records import (
-    ENERGY_SOURCE,
-    SYSTEM_CLOCK,
-    Clock,
-    IdleSample,
-    MeterConfig,
-    Repetition,
-    StopReason,
-)
-from energy_badge.stats import Stats
+from energy_badge.meter.loop import BaseMeter, IsolationCheck, Window, window_key
+from energy_badge.meter.records import ENERGY_SOURCE, SYSTEM_CLOCK, Clock, IdleSample, MeterConfig
+from energy_badge.meter.sampler import PowerSampler, cross_check
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +41,15 @@ class EnergyMeter(BaseMeter):
     """Measures GPU energy with Zeus's ``ZeusMonitor`` on one GPU (plus CPU/DRAM via RAPL if present).
 
     The constructor checks, in order: the NVML bindings import, NVML initialises, at least one
-    GPU is visible, the requested index exists, the GPU has a readable total-energy counter
-    (Volta or newer), Zeus can read ``CUDA_VISIBLE_DEVICES`` and Zeus opens the GPU; then it
-    opens and closes one Zeus window, which also starts Zeus's RAPL helpers outside any
-    measured window.
+    GPU is visible, the requested index exists (matched to its NVML device by UUID or PCI bus id
+    where CUDA says them), the GPU is not in MIG mode, it has a readable total-energy counter
+    (Volta or newer), Zeus can read ``CUDA_VISIBLE_DEVICES`` and sees that NVML device, and Zeus
+    opens it; then it opens and closes one Zeus window, which also starts Zeus's RAPL helpers
+    outside any measured window.
+
+    Each later window is cross-checked: a :class:`~energy_badge.meter.sampler.PowerSampler`
+    samples the GPU's power while it is open, and :func:`~energy_badge.meter.sampler.cross_check`
+    judges the counter's energy against it (refused under ``strict``).
 
     Use it as a context manager, or call :meth:`close`, to release NVML.
     """
@@ -110,32 +107,49 @@ class EnergyMeter(BaseMeter):
             env = os.environ.get("CUDA_VISIBLE_DEVICES")
             where = f" with CUDA_VISIBLE_DEVICES={env!r}" if env is not None else ""
             raise _no_counter(f"NVML works but sees no GPU ({count} in total{where})")
-        self._hardware = hardware.probe_hardware([index])
+        self._cuda = nvml.cuda_devices()
+        self._hardware = hardware.probe_hardware([index], cuda=self._cuda)
         gpu = self._hardware.gpus[0]
         self._name = f"GPU {index} ({gpu.name})"
-        self._handle = nvml.handle(pynvml, visible[index])
+        ((_, nvml_index, _),) = nvml.resolve(pynvml, [index], self._cuda)
+        self._handle = nvml.handle(pynvml, nvml_index)
         self._raw_start: dict[str, int] = {}
+        self._samplers: dict[str, tuple[PowerSampler, float, float]] = {}
+        if gpu.mig_mode:
+            raise _no_counter(
+                f"{self._name} is in MIG mode: its energy counter covers every MIG instance on it, "
+                "so the energy of one cannot be told apart"
+            )
         if not gpu.energy_counter:
             arch = nvml.architecture_name(pynvml, self._handle) or "unknown architecture"
             raise _no_counter(f"{self._name}, {arch}, without a readable total-energy counter")
         if problem := nvml.zeus_can_map_visible_devices():
             raise _no_counter(f"{problem}")
+        if nvml_index not in visible:
+            raise _no_counter(
+                f"CUDA's {self._name} is NVML device {nvml_index}, which Zeus cannot see through "
+                f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r} (read in NVML's order); "
+                "set CUDA_DEVICE_ORDER=PCI_BUS_ID"
+            )
+        # Zeus reads CUDA_VISIBLE_DEVICES as NVML indices in NVML's order: its index of our device.
+        self._zeus_index = visible.index(nvml_index)
 
         from zeus.device.exception import ZeusBaseGPUError
         from zeus.monitor import ZeusMonitor
 
         self._zeus_gpu_error: type[Exception] = ZeusBaseGPUError
+        zeus_index = self._zeus_index
         try:
-            self._monitor = ZeusMonitor(gpu_indices=[index])
+            self._monitor = ZeusMonitor(gpu_indices=[zeus_index])
             gpus = self._monitor.gpus
-            ok = len(gpus) > index and gpus.supports_get_total_energy_consumption(index)
+            ok = len(gpus) > zeus_index and gpus.supports_get_total_energy_consumption(zeus_index)
         except Exception as error:  # Zeus raises ValueError, its own errors, ...
             raise _no_counter(f"Zeus could not open {self._name}: {error}") from error
         if not ok:
             # Zeus swallows a failed GPU initialisation and then returns empty dicts.
             raise _no_counter(f"Zeus sees {len(gpus)} GPU(s) and no energy counter on {self._name}")
         key = window_key("prime")
-        self._begin(key, "the first Zeus window")
+        self._begin(key, "the first Zeus window", sample=False)
         window = self._close_window(key, "the first Zeus window", check_delta=False)
         if window.gpu_j is None:
             raise _no_counter(f"Zeus returned no energy for {self._name}")
@@ -173,24 +187,50 @@ class EnergyMeter(BaseMeter):
         """NVML's total-energy counter (mJ), read by this meter itself, not through Zeus."""
         return int(self._pynvml.nvmlDeviceGetTotalEnergyConsumption(self._handle))
 
-    def _begin(self, key: str, what: str) -> None:
-        # The independent read brackets Zeus's window: ours first here, last in _close_window.
+    def _power_w(self) -> float | None:
+        """The GPU's instantaneous power (NVML field), else its averaged power reading, in watts."""
+        pynvml = self._pynvml
+        field = (pynvml.NVML_FI_DEV_POWER_INSTANT, pynvml.NVML_POWER_SCOPE_GPU)
+        value = pynvml.nvmlDeviceGetFieldValues(self._handle, [field])[0]
+        if value.nvmlReturn == pynvml.NVML_SUCCESS:
+            return float(value.value.uiVal) / 1000.0
+        milliwatts = nvml.optional(pynvml, pynvml.nvmlDeviceGetPowerUsage, self._handle)
+        return None if milliwatts is None else float(milliwatts) / 1000.0
+
+    def _begin(self, key: str, what: str, sample: bool = True) -> None:
+        # The sampler starts first and the independent counter read brackets Zeus's window; the
+        # clock is read around Zeus's call so the cross-check integrates over Zeus's own window.
         with self._nvml_errors(what):
+            if sample:
+                sampler = PowerSampler(
+                    self._power_w, self._raw_counter_mj, self.clock, self.config.sample_interval_s
+                )
+                sampler.start()
             self._raw_start[key] = self._raw_counter_mj()
+            before = self.clock()
             self._monitor.begin_window(key, sync_execution=False)
+            after = self.clock()
+        if sample:
+            self._samplers[key] = (sampler, (before + after) / 2, after - before)
 
     def _end(self, key: str, what: str) -> Window:
         return self._close_window(key, what)
 
     def _close_window(self, key: str, what: str, check_delta: bool = True) -> Window:
-        with self._nvml_errors(what), warnings.catch_warnings():
-            # Zeus warns about a zero reading; a zero reading is refused below, with more detail.
-            warnings.filterwarnings("ignore", message=".*measured as zero.*")
-            measurement = self._monitor.end_window(key, sync_execution=False)
-            raw_end = self._raw_counter_mj()
+        started = self._samplers.pop(key, None)
+        try:
+            with self._nvml_errors(what), warnings.catch_warnings():
+                # Zeus warns about a zero reading; a zero reading is refused below, with more detail.
+                warnings.filterwarnings("ignore", message=".*measured as zero.*")
+                before = self.clock()
+                measurement = self._monitor.end_window(key, sync_execution=False)
+                after = self.clock()
+                raw_end = self._raw_counter_mj()
+        finally:
+            samples = started[0].stop() if started is not None else []
         raw_start = self._raw_start.pop(key, None)
         nvml_j = None if raw_start is None else (raw_end - raw_start) / 1000.0
-        gpu_j = measurement.gpu_energy.get(self.config.gpu_index)
+        gpu_j = measurement.gpu_energy.get(self._zeus_index)
         if gpu_j is None:
             raise MeterError(f"Zeus returned no GPU energy for {self._name} during {what}")
         if check_delta and not gpu_j > 0:
@@ -205,24 +245,45 @@ class EnergyMeter(BaseMeter):
         if dram_j is not None and dram_j <= 0:
             logger.warning("RAPL DRAM energy of %.3f J during %s ignored", dram_j, what)
             dram_j = None
-        return Window(gpu_j=float(gpu_j), cpu_j=cpu_j, dram_j=dram_j, nvml_j=nvml_j)
+        check = None
+        if started is not None:
+            _, start_t, start_slack = started
+            window = (start_t, (before + after) / 2)
+            check = cross_check(
+                samples, float(gpu_j), window, start_slack + (after - before), self.config.sample_interval_s
+            )
+            if check.verdict == "disagree" and self.config.strict:
+                raise MeterError(
+                    f"cross-check failed on {self._name} during {what}: the energy counter says "
+                    f"{gpu_j:.1f} J, the sampled power {check.power_energy_j:.1f} J (bound "
+                    f"{check.bound_j:.1f} J); measure without --strict to record it instead"
+                )
+        return Window(gpu_j=float(gpu_j), cpu_j=cpu_j, dram_j=dram_j, nvml_j=nvml_j, crosscheck=check)
 
     def _cancel(self, key: str) -> None:
         self._raw_start.pop(key, None)
+        started = self._samplers.pop(key, None)
+        if started is not None:
+            started[0].stop()
         with contextlib.suppress(Exception):
             self._monitor.end_window(key, sync_execution=False, cancel=True)
 
     def _state(self, what: str) -> list[GPUState]:
         try:
-            return hardware.gpu_state([self.config.gpu_index])
+            return hardware.gpu_state([self.config.gpu_index], cuda=self._cuda)
         except MeterError as error:
             raise MeterError(f"{error} ({what})") from error
 
-    def _isolation(self, what: str, seen: dict[int, GPUProcess]) -> bool:
+    def _temperature(self, what: str) -> float | None:
+        states = self._state(what)
+        return None if not states or states[0].temperature_c is None else float(states[0].temperature_c)
+
+    def _isolation(self, what: str, seen: dict[int, GPUProcess]) -> IsolationCheck:
         try:
-            others = hardware.other_gpu_processes([self.config.gpu_index])
+            check = hardware.gpu_process_check([self.config.gpu_index], cuda=self._cuda)
         except MeterError as error:
             raise MeterError(f"{error} ({what})") from error
+        others = check.others
         if others and not self.config.allow_shared_gpu:
             listed = ", ".join(
                 f"pid {p.pid}" + (f" ({p.used_memory_mib} MiB)" if p.used_memory_mib is not None else "")
@@ -234,7 +295,7 @@ class EnergyMeter(BaseMeter):
             )
         for process in others:
             seen.setdefault(process.pid, process)
-        return True
+        return IsolationCheck(True, check.unknown_reason, check.attributed_pid)
 
     def _idle(self, seconds: float) -> IdleSample:
         key = window_key("idle")
@@ -253,13 +314,5 @@ class EnergyMeter(BaseMeter):
             gpu_energy_j=window.gpu_j,
             gpu_power_w=window.gpu_j / elapsed,
             nvml_counter_j=window.nvml_j,
+            crosscheck=window.crosscheck,
         )
-
-    def _stop_rule(self, reps: Sequence[Repetition], stats: Stats | None) -> StopReason | None:
-        if len(reps) >= self.config.min_repetitions and stats is not None:
-            relative = stats.relative_half_width
-            if relative is not None and relative <= self.config.target_ci_rel:
-                return "ci_target_met"
-        if len(reps) >= self.config.max_repetitions:
-            return "max_repetitions"
-        return None

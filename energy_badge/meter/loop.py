@@ -1,8 +1,10 @@
 """The measurement loop shared by the energy and the performance meter.
 
 :class:`BaseMeter` runs a phase (see :mod:`energy_badge.meter`): the isolation check, the idle
-sample, the warm-up, then repetitions until the stop rule says so. Subclasses supply the hooks:
-energy windows, GPU state snapshots, the isolation check, the idle sample and the stop rule.
+sample, the warm-up, then repetitions until the stop rule (:mod:`energy_badge.meter.rule`) says
+so, dropping outlying ones as its guard says (each drop recorded, the window re-run within the
+budget). Subclasses supply the hooks: energy windows, GPU state snapshots, the temperature after
+a window, the isolation check and the idle sample; the performance meter also its own stop rule.
 Every duration comes from the meter's :class:`~energy_badge.meter.records.Clock`.
 """
 
@@ -14,15 +16,19 @@ from dataclasses import dataclass
 
 from energy_badge.errors import UsageError
 from energy_badge.hardware import GPUProcess, GPUState
+from energy_badge.meter import rule
 from energy_badge.meter.records import (
     SYSTEM_CLOCK,
     Clock,
+    CrossCheck,
+    Drift,
+    DroppedRepetition,
     IdleSample,
     Isolation,
     MeterConfig,
     PhaseMeasurement,
     Repetition,
-    StopReason,
+    StopOutcome,
     T,
 )
 from energy_badge.stats import Stats, summarize
@@ -45,12 +51,29 @@ class Window:
         cpu_j: CPU joules (RAPL), None where not measured.
         dram_j: DRAM joules (RAPL), None where not measured.
         nvml_j: the meter's own read of the NVML counter over the window, None if not taken.
+        crosscheck: the window against sampled power, None if not made.
     """
 
     gpu_j: float | None = None
     cpu_j: float | None = None
     dram_j: float | None = None
     nvml_j: float | None = None
+    crosscheck: CrossCheck | None = None
+
+
+@dataclass(frozen=True)
+class IsolationCheck:
+    """What one isolation check found (see :class:`~energy_badge.meter.records.Isolation`).
+
+    Attributes:
+        checked: the process lists were asked.
+        unknown_reason: why the answer is incomplete, None when complete.
+        attributed_pid: a host pid taken to be this process, None if none.
+    """
+
+    checked: bool
+    unknown_reason: str | None = None
+    attributed_pid: int | None = None
 
 
 def _stats_of(values: Sequence[float | None]) -> Stats | None:
@@ -89,17 +112,37 @@ class BaseMeter:
         """Snapshot the measured GPU's state (empty without NVML)."""
         return []
 
-    def _isolation(self, what: str, seen: dict[int, GPUProcess]) -> bool:
-        """Check for other processes; add them to ``seen``; return whether a check was made."""
-        return False
+    def _temperature(self, what: str) -> float | None:
+        """The measured GPU's temperature now (None without NVML)."""
+        return None
+
+    def _isolation(self, what: str, seen: dict[int, GPUProcess]) -> IsolationCheck:
+        """Check for other processes; add them to ``seen``; say what the check could see."""
+        return IsolationCheck(checked=False)
 
     def _idle(self, seconds: float) -> IdleSample | None:
         """Take the idle sample (None where the meter has none)."""
         return None
 
-    def _stop_rule(self, reps: Sequence[Repetition], stats: Stats | None) -> StopReason | None:
-        """Why to stop after ``reps``, or None to go on."""
-        raise NotImplementedError
+    def _decide(self, kept: Sequence[Repetition], windows: int, drifted: Drift | None) -> rule.Decision:
+        """Whether to stop after ``windows`` windows with ``kept`` repetitions kept (the energy rule)."""
+        return rule.decide(
+            [r.index for r in kept],
+            [r.wh_per_1k or 0.0 for r in kept],
+            [r.temperature_c for r in kept],
+            windows,
+            self.config,
+            drifted,
+        )
+
+    def _outcome(
+        self, kept: Sequence[Repetition], decision: rule.Decision
+    ) -> tuple[Stats | None, StopOutcome | None]:
+        """The phase's GPU figure and the rule's outcome."""
+        values = [r.wh_per_1k for r in kept]
+        if not values or any(v is None for v in values):
+            return None, None
+        return rule.outcome([v for v in values if v is not None], decision, self.config)
 
     # The loop -------------------------------------------------------------------------------
     def measure(
@@ -141,7 +184,7 @@ class BaseMeter:
             raise UsageError(f"queries_per_pass must be a positive integer, not {queries_per_pass!r}")
         config, clock = self.config, self.clock
         seen: dict[int, GPUProcess] = {}
-        checked = self._isolation("before the idle sample and warm-up", seen)
+        checks = [self._isolation("before the idle sample and warm-up", seen)]
 
         idle = None
         if measure_idle and config.idle_seconds > 0:
@@ -156,43 +199,67 @@ class BaseMeter:
         warmup_seconds = clock() - started
 
         state_start = self._state("before the first repetition")
-        repetitions: list[Repetition] = []
+        kept: list[Repetition] = []
+        dropped: list[DroppedRepetition] = []
         pass_results: list[T] = []
-        stopped: StopReason | None = None
-        for index in range(1, config.max_repetitions + 1):
-            what = f"repetition {index}"
-            checked = self._isolation(f"before {what}", seen) or checked
-            rep = self._repetition(index, pass_fn, queries_per_pass, pass_results)
-            checked = self._isolation(f"after {what}", seen) or checked
-            repetitions.append(rep)
-            stats = _stats_of([r.wh_per_1k for r in repetitions]) if len(repetitions) >= 2 else None
+        decision = rule.Decision(None, Drift(False, None, None, None, None))
+        windows = 0
+        while decision.stop is None:
+            windows += 1
+            what = f"repetition {windows}"
+            checks.append(self._isolation(f"before {what}", seen))
+            rep = self._repetition(windows, pass_fn, queries_per_pass, pass_results)
+            checks.append(self._isolation(f"after {what}", seen))
+            kept.append(rep)
+            self._guard(kept, dropped, windows)
+            stats = _stats_of([r.wh_per_1k for r in kept]) if len(kept) >= 2 else None
             if on_repetition is not None:
                 on_repetition(rep, stats)
-            stopped = self._stop_rule(repetitions, stats)
-            if stopped is not None:
-                break
-        state_end = self._state(f"after repetition {len(repetitions)}")
+            decision = self._decide(kept, windows, decision.drift)
+        state_end = self._state(f"after repetition {windows}")
+        gpu, outcome = self._outcome(kept, decision)
+        unknown = [c.unknown_reason for c in checks if c.unknown_reason]
+        attributed = [c.attributed_pid for c in checks if c.attributed_pid is not None]
 
         return PhaseMeasurement(
-            repetitions=tuple(repetitions),
-            stopped_because=stopped or "max_repetitions",
+            repetitions=tuple(kept),
+            stopped_because=decision.stop or "max_repetitions",
             warmup_seconds=warmup_seconds,
             idle=idle,
             gpu_state_start=tuple(state_start),
             gpu_state_end=tuple(state_end),
             isolation=Isolation(
-                checked=checked,
+                checked=any(c.checked for c in checks),
                 other_processes=tuple(sorted(seen.values(), key=lambda p: p.pid)),
                 allow_shared_gpu=config.allow_shared_gpu,
+                unknown_reason=unknown[0] if unknown else None,
+                attributed_pid=attributed[0] if attributed else None,
             ),
             energy_source=self.energy_source,
-            gpu_wh_per_1k=_stats_of([r.wh_per_1k for r in repetitions]),
-            cpu_wh_per_1k=_stats_of([r.cpu_wh_per_1k for r in repetitions]),
-            dram_wh_per_1k=_stats_of([r.dram_wh_per_1k for r in repetitions]),
+            gpu_wh_per_1k=gpu,
+            cpu_wh_per_1k=_stats_of([r.cpu_wh_per_1k for r in kept]),
+            dram_wh_per_1k=_stats_of([r.dram_wh_per_1k for r in kept]),
             pass_results=tuple(pass_results),
             config=config,
             queries_per_pass=queries_per_pass,
+            dropped=tuple(dropped),
+            outcome=outcome,
         )
+
+    def _guard(self, kept: list[Repetition], dropped: list[DroppedRepetition], windows: int) -> None:
+        """Move the outlying repetition, if the guard finds one, from ``kept`` to ``dropped``.
+
+        A drop must leave room in the budget to end with ``min_repetitions`` kept (so a run of
+        exactly N repetitions, min = max, never drops one), and at most ``rule.max_drops``.
+        """
+        config = self.config
+        values = [r.wh_per_1k for r in kept]
+        room = len(kept) - 1 + config.max_repetitions - windows >= config.min_repetitions
+        if not room or len(dropped) >= rule.max_drops(config) or any(v is None for v in values):
+            return
+        found = rule.find_outlier([v for v in values if v is not None])
+        if found is not None:
+            dropped.append(DroppedRepetition(kept.pop(found.position), "outlier", found.detail))
 
     def _repetition(
         self, index: int, pass_fn: Callable[[], T], queries_per_pass: int, results: list[T]
@@ -224,4 +291,6 @@ class BaseMeter:
             cpu_energy_j=window.cpu_j,
             dram_energy_j=window.dram_j,
             nvml_counter_j=window.nvml_j,
+            crosscheck=window.crosscheck,
+            temperature_c=self._temperature(f"after {what}"),
         )

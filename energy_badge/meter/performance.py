@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from energy_badge import hardware
 from energy_badge.errors import MeterError, UsageError
 from energy_badge.hardware import GPUProcess, GPUState, HardwareInfo
-from energy_badge.meter.loop import BaseMeter, Window
-from energy_badge.meter.records import SYSTEM_CLOCK, Clock, MeterConfig, Repetition, StopReason
-from energy_badge.stats import Stats
+from energy_badge.meter.loop import BaseMeter, IsolationCheck, Window
+from energy_badge.meter.records import SYSTEM_CLOCK, Clock, Drift, MeterConfig, Repetition
+from energy_badge.meter.rule import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -72,17 +72,22 @@ class PerformanceMeter(BaseMeter):
             logger.info("no GPU state %s: %s", what, error)
             return []
 
-    def _isolation(self, what: str, seen: dict[int, GPUProcess]) -> bool:
+    def _temperature(self, what: str) -> float | None:
+        states = self._state(what)
+        return None if not states or states[0].temperature_c is None else float(states[0].temperature_c)
+
+    def _isolation(self, what: str, seen: dict[int, GPUProcess]) -> IsolationCheck:
         if not self._nvml:
-            return False
+            return IsolationCheck(checked=False)
         try:
-            others = hardware.other_gpu_processes([self.config.gpu_index])
+            check = hardware.gpu_process_check([self.config.gpu_index])
         except (MeterError, UsageError) as error:
             logger.info("no process list %s: %s", what, error)
-            return False
-        for process in others:
+            return IsolationCheck(checked=False)
+        for process in check.others:
             seen.setdefault(process.pid, process)
-        return True
+        return IsolationCheck(True, check.unknown_reason, check.attributed_pid)
 
-    def _stop_rule(self, reps: Sequence[Repetition], stats: Stats | None) -> StopReason | None:
-        return "performance_only" if len(reps) >= self.config.min_repetitions else None
+    def _decide(self, kept: Sequence[Repetition], windows: int, drifted: Drift | None) -> Decision:
+        done = len(kept) >= self.config.min_repetitions
+        return Decision("performance_only" if done else None, Drift(False, None, None, None, None))

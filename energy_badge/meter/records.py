@@ -1,13 +1,17 @@
 """The meter's records and settings: frozen, and reused as they are by the result file.
 
 :class:`MeterConfig` says how to measure; one call of ``measure`` returns a
-:class:`PhaseMeasurement` holding :class:`Repetition` windows, an optional :class:`IdleSample` and
-the :class:`Isolation` check. :class:`Clock` is the time source the loop reads and sleeps on
-(the real one by default; tests inject a simulated one).
+:class:`PhaseMeasurement` holding the kept :class:`Repetition` windows, the
+:class:`DroppedRepetition` ones beside them, the :class:`StopOutcome` of the stop rule, an optional
+:class:`IdleSample` and the :class:`Isolation` check. Each energy window carries its
+:class:`CrossCheck` (the energy counter against the integral of sampled power). :class:`Clock` is
+the time source the loop and the power sampler read and wait on (the real one by default; tests
+inject a simulated one).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Generic, Literal, Protocol, TypeVar
@@ -24,6 +28,9 @@ ENERGY_SOURCE = "nvml_total_energy_counter"
 _J_PER_WH = 3600.0
 
 StopReason = Literal["ci_target_met", "max_repetitions", "performance_only"]
+#: A window's cross-check: the counter's energy within the bound of the sampled power's, outside
+#: it, or too few / too sparse samples to tell.
+Verdict = Literal["agree", "disagree", "inconclusive"]
 
 #: What the pass function of a phase returns (its results are kept in ``pass_results``).
 T = TypeVar("T")
@@ -69,6 +76,17 @@ class SystemClock:
         """Call :func:`time.sleep`."""
         time.sleep(seconds)
 
+    def wait_until(self, deadline: float, stop: threading.Event) -> bool:
+        """Wait until this clock reads ``deadline`` or ``stop`` is set (the power sampler's wait).
+
+        A clock without this method is waited on in short real-time steps instead; a simulated
+        clock implements it so that background waiters wake at exact simulated times.
+
+        Returns:
+            True at the deadline, False if ``stop`` was set first.
+        """
+        return not stop.wait(max(0.0, deadline - self()))
+
 
 #: The default clock of every meter.
 SYSTEM_CLOCK = SystemClock()
@@ -95,8 +113,13 @@ class MeterConfig:
             ``TaskRunner.run_warmup``): the warm-up runs the workload's queries in order until this
             many seconds have passed, or one whole pass if that is shorter. The meter itself does
             not use it.
-        gpu_index: CUDA index of the GPU to measure (after ``CUDA_VISIBLE_DEVICES``, as Zeus reads it).
-        allow_shared_gpu: measure even if another process uses the GPU (recorded in the result).
+        gpu_index: CUDA index of the GPU to measure (after ``CUDA_VISIBLE_DEVICES``); matched
+            to its NVML device by UUID or PCI bus id where CUDA says them.
+        allow_shared_gpu: measure even if another process uses the GPU, or when the process list
+            cannot be read (recorded in the result).
+        sample_interval_s: period of the power sampler that cross-checks each energy window.
+        strict: refuse (``MeterError``) a window whose cross-check disagrees, instead of
+            recording it (``measure --strict``).
 
     Raises:
         UsageError: on construction, for a value out of range.
@@ -111,6 +134,8 @@ class MeterConfig:
     warmup_max_s: float = 10.0
     gpu_index: int = 0
     allow_shared_gpu: bool = False
+    sample_interval_s: float = 0.02
+    strict: bool = False
 
     def __post_init__(self) -> None:
         def integer(name: str) -> int:
@@ -142,8 +167,11 @@ class MeterConfig:
             raise UsageError(f"warmup_passes must be 0 or more, not {self.warmup_passes}")
         if integer("gpu_index") < 0:
             raise UsageError(f"gpu_index must be 0 or more, not {self.gpu_index}")
-        if not isinstance(self.allow_shared_gpu, bool):
-            raise UsageError(f"allow_shared_gpu must be true or false, not {self.allow_shared_gpu!r}")
+        for flag in ("allow_shared_gpu", "strict"):
+            if not isinstance(getattr(self, flag), bool):
+                raise UsageError(f"{flag} must be true or false, not {getattr(self, flag)!r}")
+        if not 0.001 <= number("sample_interval_s") <= 1:
+            raise UsageError(f"sample_interval_s must be between 0.001 and 1 s, not {self.sample_interval_s}")
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON form: the fields by name (``MeterConfig(**config.to_dict())`` round-trips)."""
@@ -156,11 +184,42 @@ class MeterConfig:
 
 
 @dataclass(frozen=True)
+class CrossCheck:
+    """One energy window checked against a second source: NVML's instantaneous power, sampled.
+
+    A background thread samples the GPU's instantaneous power (and the energy counter, to see
+    how often it updates) every ``sample_interval_s`` of the meter's clock; the trapezoidal
+    integral of the samples over the window is compared with the counter's energy (Zeus's figure).
+
+    Attributes:
+        power_energy_j: the integral of the sampled power over the window, None without samples.
+        samples: power samples taken (the window's first and last included).
+        sample_interval_s: the sampler's period.
+        max_gap_s: the longest time between two consecutive samples.
+        counter_update_s: the counter's update period as observed at the sampler's resolution
+            (median time between changes of its value), None with fewer than three changes.
+        bound_j: the largest difference that still agrees: ``CROSSCHECK_REL_BOUND`` of
+            ``power_energy_j`` plus two counter updates' worth of energy at the window's mean
+            power; None when inconclusive.
+        verdict: ``agree``, ``disagree`` (beyond the bound), or ``inconclusive`` (fewer than
+            ``CROSSCHECK_MIN_SAMPLES`` samples, or a gap longer than ``CROSSCHECK_MAX_GAP`` periods).
+    """
+
+    power_energy_j: float | None
+    samples: int
+    sample_interval_s: float
+    max_gap_s: float
+    counter_update_s: float | None
+    bound_j: float | None
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
 class Repetition:
     """One measured repetition: whole passes of the workload in one energy window.
 
     Attributes:
-        index: 1-based number of the repetition within its phase.
+        index: 1-based number of the window within its phase (dropped windows count).
         passes: whole passes of the workload run in the window (more than 1 when a pass is
             shorter than ``min_window_s``).
         queries: queries run in the window (``passes * queries_per_pass``).
@@ -168,9 +227,11 @@ class Repetition:
         gpu_energy_j: GPU energy in the window from the NVML counter; None for performance-only runs.
         cpu_energy_j: CPU package energy from RAPL (all packages); None where Zeus has no RAPL.
         dram_energy_j: DRAM energy from RAPL; None where Zeus has no DRAM counter.
-        nvml_counter_j: the same GPU's energy over the same window read independently of Zeus,
-            straight from NVML's total-energy counter by this meter (a cross-check of
-            ``gpu_energy_j``); None for performance-only runs.
+        nvml_counter_j: the same counter read by this meter itself just outside Zeus's window
+            (raw data: it shares Zeus's source, so it cannot disagree with it); None without energy.
+        crosscheck: the window against sampled power; None for performance-only runs and older results.
+        temperature_c: the GPU's temperature just after the window (the drift check reads it);
+            None without NVML and in older results.
     """
 
     index: int
@@ -181,6 +242,8 @@ class Repetition:
     cpu_energy_j: float | None = None
     dram_energy_j: float | None = None
     nvml_counter_j: float | None = None
+    crosscheck: CrossCheck | None = None
+    temperature_c: float | None = None
 
     @property
     def wh_per_1k(self) -> float | None:
@@ -204,6 +267,21 @@ class Repetition:
 
 
 @dataclass(frozen=True)
+class DroppedRepetition:
+    """A repetition the outlier guard left out of the figures, with why (never dropped silently).
+
+    Attributes:
+        repetition: the window as measured.
+        reason: ``outlier`` (the only reason so far).
+        detail: the rule's numbers in words (median, robust z, leave-one-out t).
+    """
+
+    repetition: Repetition
+    reason: Literal["outlier"]
+    detail: str
+
+
+@dataclass(frozen=True)
 class IdleSample:
     """GPU energy while nothing runs, before the warm-up. Recorded, never subtracted.
 
@@ -211,13 +289,15 @@ class IdleSample:
         seconds: length of the window.
         gpu_energy_j: GPU energy in the window.
         gpu_power_w: mean GPU power (``gpu_energy_j / seconds``).
-        nvml_counter_j: the window's energy read straight from NVML by this meter (cross-check).
+        nvml_counter_j: the window's energy read straight from NVML's counter by this meter.
+        crosscheck: the window against sampled power (None in older results).
     """
 
     seconds: float
     gpu_energy_j: float
     gpu_power_w: float
     nvml_counter_j: float | None = None
+    crosscheck: CrossCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -225,17 +305,67 @@ class Isolation:
     """The check for other processes on the measured GPU, over a whole phase.
 
     Attributes:
-        checked: whether NVML's process lists could be read (False for a performance-only run
+        checked: whether NVML's process lists were asked (False for a performance-only run
             without NVML).
         other_processes: every other process seen on the GPU during the phase, by pid (empty
             unless ``allow_shared_gpu``, since the energy meter refuses otherwise; a performance
             meter records without refusing).
         allow_shared_gpu: whether the run was allowed to share the GPU.
+        unknown_reason: why the check could not be completed (NVML refused a process list), None
+            when it was; such a result is not canonical unless ``allow_shared_gpu``.
+        attributed_pid: a pid NVML listed that is not visible in this process's pid namespace
+            and was taken to be this process under its host pid (a container whose driver
+            reports host pids), None when none was.
     """
 
     checked: bool
     other_processes: tuple[GPUProcess, ...]
     allow_shared_gpu: bool
+    unknown_reason: str | None = None
+    attributed_pid: int | None = None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Whether the repetitions drift (a trend across them, or a GPU still warming up).
+
+    Attributes:
+        detected: a drift was seen at some point of the phase (the rule then ran every repetition).
+        reason: what was seen, in words; None when nothing was.
+        slope_rel: least-squares slope of the kept repetitions' energy per repetition, as a
+            fraction of their mean; None with fewer than 3.
+        slope_t: that slope over its standard error; None with fewer than 3 repetitions (or
+            when they lie exactly on a line).
+        temperature_rise_c: GPU temperature after the last kept repetition minus after the
+            first; None where the temperature is unknown.
+    """
+
+    detected: bool
+    reason: str | None
+    slope_rel: float | None
+    slope_t: float | None
+    temperature_rise_c: float | None
+
+
+@dataclass(frozen=True)
+class StopOutcome:
+    """How the stop rule ended a phase, and what its interval means.
+
+    Attributes:
+        rule: the rule's name and version (``STOP_RULE``).
+        target_met: the reported 95 % interval's half-width is at most ``target_ci_rel`` of the mean.
+        interval: ``target`` (the rule stopped early: the interval is the mean +- the target,
+            which keeps 95 % coverage under early stopping) or ``t`` (Student's t interval of
+            the kept repetitions).
+        t_half_width: the plain t interval's half-width of the kept repetitions, for reference.
+        drift: the drift check.
+    """
+
+    rule: str
+    target_met: bool
+    interval: Literal["target", "t"]
+    t_half_width: float | None
+    drift: Drift
 
 
 @dataclass(frozen=True)
@@ -243,7 +373,7 @@ class PhaseMeasurement(Generic[T]):
     """Everything one call of ``measure`` observed.
 
     Attributes:
-        repetitions: the measured repetitions, in order.
+        repetitions: the kept repetitions, in order (the figures are theirs).
         stopped_because: ``"ci_target_met"`` (early stop), ``"max_repetitions"`` or
             ``"performance_only"`` (a performance meter, which runs ``min_repetitions``).
         warmup_seconds: time taken by the warm-up.
@@ -254,12 +384,15 @@ class PhaseMeasurement(Generic[T]):
         gpu_state_end: the same just after the last repetition.
         isolation: the check for other processes on the GPU.
         energy_source: ``"nvml_total_energy_counter"``, or None for performance-only runs.
-        gpu_wh_per_1k: statistics of GPU Wh per 1000 queries over the repetitions (None without energy).
-        cpu_wh_per_1k: the same for CPU energy, None unless every repetition has it.
+        gpu_wh_per_1k: statistics of GPU Wh per 1000 queries over the kept repetitions, with the
+            interval the stop rule reports (see :class:`StopOutcome`); None without energy.
+        cpu_wh_per_1k: the same for CPU energy (t interval), None unless every repetition has it.
         dram_wh_per_1k: the same for DRAM energy.
         pass_results: what ``pass_fn`` returned for each measured pass, in order (warm-up excluded).
         config: the configuration used.
         queries_per_pass: queries in one pass of the workload.
+        dropped: repetitions the outlier guard left out, with the reason.
+        outcome: the stop rule's outcome (None for performance-only runs).
     """
 
     repetitions: tuple[Repetition, ...]
@@ -276,13 +409,15 @@ class PhaseMeasurement(Generic[T]):
     pass_results: tuple[T, ...] = field(default=(), repr=False)
     config: MeterConfig = field(default_factory=MeterConfig)
     queries_per_pass: int = 1
+    dropped: tuple[DroppedRepetition, ...] = ()
+    outcome: StopOutcome | None = None
 
     @property
     def total_queries(self) -> int:
-        """Queries run over all repetitions."""
+        """Queries run over the kept repetitions."""
         return sum(rep.queries for rep in self.repetitions)
 
     @property
     def total_seconds(self) -> float:
-        """Measured seconds over all repetitions."""
+        """Measured seconds over the kept repetitions."""
         return sum(rep.seconds for rep in self.repetitions)

@@ -276,7 +276,9 @@ def _no_entry_reason(result: EnergyResult, table: RatingTable, group: list[Table
     if not group:
         return (
             f"{tables} {has} no entry for {result.task} on {result.hardware_class} "
-            f"({it} {result.task} on: {', '.join(hardware)})"
+            f"({it} {result.task} on: {', '.join(hardware)}); a result is rated only against cut "
+            "points for its own GPU class, since the same work takes different energy on "
+            "different GPUs"
         )
     # The task and hardware class are covered, by one table (of a composite: the preferred one).
     version = table_source(table, group[0]).table_version

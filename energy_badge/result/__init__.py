@@ -17,9 +17,19 @@ policy (:mod:`energy_badge.policy`) checks that the file's ``canonical`` flag sa
 says: a file edited to claim ``canonical: true`` is refused (exit 4). On the way out, the document
 is checked against the schema before anything is written.
 
-Older files: fields added to the schema after 1.0 (``warmup_max_s``, ``warmup_queries``,
-``nvml_counter_j``) may be absent; they read as None. ``nvml_counter_j`` is then written back as
-``null`` (the schema's "not recorded"); the others stay absent.
+Versions: this version writes schema 1.1 and reads 1.0 and 1.1 (:data:`READABLE_SCHEMA_VERSIONS`).
+1.1 adds, all optional: each window's ``crosscheck`` (the energy counter against sampled power)
+and each repetition's ``temperature_c``; the measurement's (and prefill's) ``dropped`` repetitions
+and ``stop`` outcome (:class:`~energy_badge.meter.DroppedRepetition`,
+:class:`~energy_badge.meter.StopOutcome`); ``isolation.unknown_reason`` and ``attributed_pid``;
+``config.sample_interval_s`` and ``strict``; each GPU's ``pci_bus_id``, ``mig_mode`` and
+``cuda_match``; and ``workload.generation_config``
+(:class:`~energy_badge.run.generation.GenerationRecord`). A 1.0 file lacks them: they read as None
+(``dropped`` as empty) and are not written back. Fields added within 1.0 (``warmup_max_s``,
+``warmup_queries``, ``nvml_counter_j``) may be absent too; they read as None. ``nvml_counter_j``
+is then written back as ``null`` (the schema's "not recorded"); the others stay absent. The policy
+judges a 1.0 file by what it records: without a cross-check or an explicit generation
+configuration, those rules have nothing to object to.
 """
 
 from energy_badge.result.codec import (

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from energy_badge.errors import InvalidFileError
-from energy_badge.files import read_text, schema_errors, write_atomic
+from energy_badge.files import MAX_JSON_BYTES, read_text, schema_errors, write_atomic
 from energy_badge.result.fields import result_from_json, result_to_json
 from energy_badge.result.model import READABLE_SCHEMA_VERSIONS, RESULT_SCHEMA, EnergyResult
 
@@ -80,10 +80,11 @@ def load_result(path: str | os.PathLike[str]) -> EnergyResult:
         The result.
 
     Raises:
-        InvalidFileError: the file is missing, not UTF-8 JSON, or not a valid result (see
-            :func:`decode_result`).
+        InvalidFileError: the file is missing, not a regular file (a FIFO or device is refused, never
+            read), larger than :data:`~energy_badge.files.MAX_JSON_BYTES`, not UTF-8 JSON, or not a
+            valid result (see :func:`decode_result`).
     """
-    return parse_result(read_text(path), source=str(path))
+    return parse_result(read_text(path, max_bytes=MAX_JSON_BYTES), source=str(path))
 
 
 def validate_file(path: str | os.PathLike[str]) -> list[str]:

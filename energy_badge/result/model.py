@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from energy_badge.hardware import GPUInfo, GPUState
-from energy_badge.meter import IdleSample, Isolation, Repetition
+from energy_badge.meter import DroppedRepetition, IdleSample, Isolation, Repetition, StopOutcome
+from energy_badge.run.generation import GenerationRecord
 from energy_badge.run.runner import ModelInfo
 from energy_badge.stats import Stats
 from energy_badge.workload import GenerationSettings
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 #: The schema versions this version of energy-badge reads (it writes :data:`SCHEMA_VERSION`).
-READABLE_SCHEMA_VERSIONS = ("1.0",)
+READABLE_SCHEMA_VERSIONS = ("1.0", "1.1")
 RESULT_SCHEMA = "energy-result.schema.json"
 TOOL_NAME = "energy-badge"
 ENERGY_UNIT = "Wh per 1000 queries"
@@ -66,6 +67,8 @@ class WorkloadRecord:
         default_dtype: the dtype the workload's canonical runs use.
         source: where the workload comes from (``energy-badge``).
         input_tokens: the inputs' token counts under this model's tokenizer.
+        generation_config: the complete configuration passed to ``generate()`` (generation
+            tasks; None otherwise and in 1.0 results).
     """
 
     name: str
@@ -78,6 +81,7 @@ class WorkloadRecord:
     default_dtype: str
     source: str
     input_tokens: InputTokens
+    generation_config: GenerationRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ class MeterSettings:
     """The meter's settings as recorded (see :class:`~energy_badge.meter.MeterConfig`).
 
     ``warmup_max_s`` is None in results older than the warm-up time limit (whose warm-up was one
-    whole pass).
+    whole pass); ``sample_interval_s`` and ``strict`` are None in 1.0 results.
     """
 
     min_repetitions: int
@@ -127,6 +131,8 @@ class MeterSettings:
     warmup_max_s: float | None
     gpu_index: int
     allow_shared_gpu: bool
+    sample_interval_s: float | None = None
+    strict: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -140,10 +146,13 @@ class GPUStates:
 
 @dataclass(frozen=True)
 class PhaseRecord:
-    """A second measured phase (text generation's prefill): why it stopped, and its repetitions."""
+    """A second measured phase (text generation's prefill): why it stopped, its kept repetitions,
+    the dropped ones, and the stop rule's outcome (None in 1.0 results)."""
 
     stopped_because: StopReason
     repetitions: tuple[Repetition, ...]
+    dropped: tuple[DroppedRepetition, ...] = ()
+    outcome: StopOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -158,10 +167,13 @@ class Measurement:
         warmup_queries: queries the warm-up ran (None in older results).
         idle: the idle sample, None when not taken.
         stopped_because: why the repetitions stopped.
-        repetitions: every measured repetition, in order.
+        repetitions: the kept repetitions, in order: the figures are theirs.
         gpu_state: GPU state before and after.
         isolation: the check for other processes on the GPU.
         prefill: text generation's prefill phase, else None.
+        dropped: repetitions the outlier guard left out, each with the reason (empty in 1.0 results).
+        outcome: the stop rule's outcome: target met or not, what the interval is, the drift
+            check (None for performance-only runs and 1.0 results).
     """
 
     meter: MeterName
@@ -175,6 +187,8 @@ class Measurement:
     gpu_state: GPUStates
     isolation: Isolation
     prefill: PhaseRecord | None = None
+    dropped: tuple[DroppedRepetition, ...] = ()
+    outcome: StopOutcome | None = None
 
 
 @dataclass(frozen=True)

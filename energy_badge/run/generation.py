@@ -1,22 +1,141 @@
 """The generation tasks' runners (summarization, text generation) and their decoding settings.
 
-Every query generates exactly the workload's number of new tokens, greedy: the generation config
-is built from the workload's settings with every other knob reset (:func:`make_generation_config`),
-so a repository's ``generation_config.json`` cannot change the work.
+Every query generates exactly the workload's number of new tokens, greedy. On transformers 5,
+``generate()`` refills every knob of the configuration it is given that is unset (None) from the
+model's own ``generation_config.json``: resetting a knob to "unset" is not enough (a repository
+config with ``repetition_penalty`` and ``no_repeat_ngram_size`` changed every greedy output). So
+:func:`make_generation_config` builds a complete, explicit configuration: the model's token ids,
+the workload's decoding settings, and every other knob that changes the work or the output set
+to its neutral value (:data:`NEUTRAL_GENERATION`); and the runner also makes that configuration the
+model's own, so nothing is left to refill from. :class:`GenerationRecord` is what the result
+records of it (``workload.generation_config``), and what the policy checks.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from energy_badge.errors import UsageError
 from energy_badge.run.runner import Batch, PassStats, TaskRunner
 
-if TYPE_CHECKING:
-    pass
+__all__ = [
+    "MANIFEST_KEYS",
+    "NEUTRAL_GENERATION",
+    "GenerationRecord",
+    "GenerationValue",
+    "SummarizationRunner",
+    "TextGenerationRunner",
+    "generation_record",
+    "make_generation_config",
+]
 
-__all__ = ["SummarizationRunner", "TextGenerationRunner", "make_generation_config"]
+#: A knob's value as recorded: a number, a flag, None, or token ids.
+GenerationValue = bool | int | float | None | tuple[int, ...]
+
+#: The workload's own decoding settings (from its manifest).
+MANIFEST_KEYS = ("max_new_tokens", "min_new_tokens", "do_sample", "num_beams")
+#: The model's token ids, kept as the model has them.
+_TOKEN_KEYS = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id")
+
+#: Every other knob of ``transformers.GenerationConfig`` that changes the work or the output,
+#: with its neutral value: no penalty, no blocking, no forced or suppressed token, no length
+#: rule but the workload's new-token counts, one sequence, greedy (the sampling knobs at their
+#: documented no-op values), the cache on. A knob this transformers lacks is skipped.
+NEUTRAL_GENERATION: Mapping[str, GenerationValue] = {
+    "min_length": 0,
+    "max_length": None,
+    "early_stopping": False,
+    "max_time": None,
+    "stop_strings": None,
+    "num_beam_groups": 1,
+    "diversity_penalty": 0.0,
+    "penalty_alpha": None,
+    "temperature": 1.0,
+    "top_k": 50,
+    "top_p": 1.0,
+    "min_p": None,
+    "top_h": None,
+    "typical_p": 1.0,
+    "epsilon_cutoff": 0.0,
+    "eta_cutoff": 0.0,
+    "repetition_penalty": 1.0,
+    "encoder_repetition_penalty": 1.0,
+    "length_penalty": 1.0,
+    "no_repeat_ngram_size": 0,
+    "encoder_no_repeat_ngram_size": 0,
+    "bad_words_ids": None,
+    "force_words_ids": None,
+    "constraints": None,
+    "sequence_bias": None,
+    "suppress_tokens": None,
+    "begin_suppress_tokens": None,
+    "forced_bos_token_id": None,
+    "forced_eos_token_id": None,
+    "exponential_decay_length_penalty": None,
+    "renormalize_logits": False,
+    "remove_invalid_values": False,
+    "guidance_scale": None,
+    "watermarking_config": None,
+    "token_healing": False,
+    "low_memory": None,
+    "dola_layers": None,
+    "num_return_sequences": 1,
+    "output_scores": False,
+    "output_logits": False,
+    "return_dict_in_generate": False,
+    "output_attentions": False,
+    "output_hidden_states": False,
+    "prompt_lookup_num_tokens": None,
+    "max_matching_ngram_size": None,
+    "use_cache": True,
+}
+
+
+@dataclass(frozen=True)
+class GenerationRecord:
+    """The complete decoding configuration passed to ``generate()``, as the result records it.
+
+    Attributes:
+        settings: ``(knob, value)`` pairs sorted by knob: the workload's settings
+            (:data:`MANIFEST_KEYS`), the model's token ids, and every knob of
+            :data:`NEUTRAL_GENERATION` this transformers has. Text generation's prefill pass uses
+            the same configuration with one new token.
+    """
+
+    settings: tuple[tuple[str, GenerationValue], ...]
+
+    def get(self, key: str, default: GenerationValue = None) -> GenerationValue:
+        """The value of ``key`` (``default`` when not recorded)."""
+        return dict(self.settings).get(key, default)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form: knob -> value (token id tuples as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.settings}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> GenerationRecord:
+        """Build from the JSON form (lists of token ids become tuples; other values as they are)."""
+        pairs: list[tuple[str, GenerationValue]] = []
+        for key, value in data.items():
+            if isinstance(value, list):
+                pairs.append((key, tuple(int(v) for v in value)))
+            elif value is None or isinstance(value, (bool, int, float)):
+                pairs.append((key, value))
+            else:
+                raise UsageError(f"generation setting {key!r} has an unrecordable value {value!r}")
+        return cls(tuple(sorted(pairs)))
+
+    def departures(self, manifest: Mapping[str, object]) -> list[str]:
+        """The knobs whose value is neither the manifest's (``manifest``) nor neutral, as ``knob=value``."""
+        found = []
+        for key, value in self.settings:
+            expected = manifest[key] if key in manifest else NEUTRAL_GENERATION.get(key, value)
+            if value != expected:
+                found.append(f"{key}={value!r}")
+        return found
 
 
 class _GenerationRunner(TaskRunner):
@@ -28,7 +147,14 @@ class _GenerationRunner(TaskRunner):
             raise UsageError(f"a {self.task} workload needs generation settings (max_new_tokens, ...)")
         self.generation_config = make_generation_config(self.model, self.tokenizer, settings)
         self.prefill_config = make_generation_config(self.model, self.tokenizer, settings, new_tokens=1)
+        # generate() refills unset knobs from the model's own config: make ours the model's.
+        self.model.generation_config = copy.deepcopy(self.generation_config)
         self._eos = _token_ids(self.generation_config.eos_token_id)
+
+    @property
+    def generation_record(self) -> GenerationRecord:
+        """What the workload pass gives ``generate()``, as :func:`generation_record` records it."""
+        return _record(self.generation_config)
 
     def _forward(self, batch: Batch, *, prefill: bool) -> Any:
         config = self.prefill_config if prefill else self.generation_config
@@ -126,66 +252,34 @@ class TextGenerationRunner(_GenerationRunner):
         return self._decode_new(batch, result, "continuation")
 
 
-# Generation knobs reset to transformers' defaults so a repository's generation_config.json
-# (beam search, sampling, penalties, length limits) cannot change the workload.
-_RESET_KEYS = (
-    "temperature",
-    "top_k",
-    "top_p",
-    "min_p",
-    "typical_p",
-    "epsilon_cutoff",
-    "eta_cutoff",
-    "repetition_penalty",
-    "encoder_repetition_penalty",
-    "no_repeat_ngram_size",
-    "encoder_no_repeat_ngram_size",
-    "length_penalty",
-    "early_stopping",
-    "min_length",
-    "max_length",
-    "num_return_sequences",
-    "num_beam_groups",
-    "diversity_penalty",
-    "penalty_alpha",
-    "exponential_decay_length_penalty",
-    "forced_eos_token_id",
-    "max_time",
-    "stop_strings",
-    "output_scores",
-    "output_logits",
-    "return_dict_in_generate",
-    "renormalize_logits",
-)
-
-
 def make_generation_config(
     model: Any, tokenizer: Any, settings: Any, *, new_tokens: int | None = None
 ) -> Any:
-    """Build the generation config of a workload: the model's own token ids, the workload's decoding.
+    """Build the generation config of a workload: complete and explicit (see the module docstring).
 
     Args:
-        model: the loaded model.
+        model: the loaded model (its token ids are kept).
         tokenizer: its tokenizer (supplies a pad token when the model has none).
         settings: ``max_new_tokens``, ``min_new_tokens``, ``do_sample``, ``num_beams``.
         new_tokens: force ``max_new_tokens = min_new_tokens = new_tokens`` (the prefill pass).
 
     Returns:
-        A ``transformers.GenerationConfig``.
+        A ``transformers.GenerationConfig`` with every knob of :data:`NEUTRAL_GENERATION` set.
     """
     from transformers import GenerationConfig
 
     base = getattr(model, "generation_config", None) or GenerationConfig.from_model_config(model.config)
-    config = copy.deepcopy(base)
-    defaults = GenerationConfig()
-    for key in _RESET_KEYS:
-        if hasattr(defaults, key):
-            setattr(config, key, getattr(defaults, key))
-    config.do_sample = bool(settings.do_sample)
-    config.num_beams = int(settings.num_beams)
-    config.max_new_tokens = int(new_tokens if new_tokens is not None else settings.max_new_tokens)
-    config.min_new_tokens = int(new_tokens if new_tokens is not None else settings.min_new_tokens)
-    config.use_cache = True
+    tokens = {key: copy.deepcopy(getattr(base, key, None)) for key in _TOKEN_KEYS}
+    config = GenerationConfig(
+        **tokens,
+        max_new_tokens=int(new_tokens if new_tokens is not None else settings.max_new_tokens),
+        min_new_tokens=int(new_tokens if new_tokens is not None else settings.min_new_tokens),
+        do_sample=bool(settings.do_sample),
+        num_beams=int(settings.num_beams),
+    )
+    for key, value in NEUTRAL_GENERATION.items():
+        if hasattr(config, key):
+            setattr(config, key, value)
     if config.pad_token_id is None:
         pad = tokenizer.pad_token_id
         if pad is None:
@@ -193,6 +287,29 @@ def make_generation_config(
             pad = eos[0] if eos else None
         config.pad_token_id = pad
     return config
+
+
+def _record(config: Any) -> GenerationRecord:
+    pairs: list[tuple[str, GenerationValue]] = []
+    for key in (*MANIFEST_KEYS, *_TOKEN_KEYS, *NEUTRAL_GENERATION):
+        if hasattr(config, key):
+            value = getattr(config, key)
+            pairs.append((key, tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else value))
+    return GenerationRecord(tuple(sorted(pairs)))
+
+
+def generation_record(runner: TaskRunner) -> GenerationRecord | None:
+    """The configuration a prepared generation runner gives ``generate()``; None for other tasks.
+
+    Args:
+        runner: a runner after ``prepare``.
+
+    Returns:
+        Its :class:`GenerationRecord`, or None when the runner does not generate.
+    """
+    if isinstance(runner, _GenerationRunner) and getattr(runner, "generation_config", None) is not None:
+        return runner.generation_record
+    return None
 
 
 def _token_ids(value: Any) -> list[int]:
