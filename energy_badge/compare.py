@@ -33,9 +33,11 @@ noise, but not provably by more than ``m``) passes. A result with a single repet
 interval: its half-width is counted as 0 and :attr:`Comparison.notes` says so.
 
 **Metrics.** ``energy`` (the default) compares GPU energy and needs it in both results.
-``throughput`` compares queries/s (each repetition's queries / seconds, summarised like energy);
-it is how a CPU-only smoke run (``measure --no-energy``) is compared, and it must be asked for:
-a result without GPU energy is never silently compared on something else.
+``throughput`` compares queries/s as :func:`throughput` defines it (the one definition, also
+printed by ``measure`` and stored as the result's ``performance.queries_per_s``: all the measured
+repetitions' queries over all their seconds, with a 95 % interval); it is how a CPU-only smoke run
+(``measure --no-energy``) is compared, and it must be asked for: a result without GPU energy is
+never silently compared on something else.
 
 **What must match** (else :class:`~energy_badge.errors.InputError`, exit code 4, saying why):
 the task, the workload (name, version, number of queries, batch size, and so the sha256 of the
@@ -54,8 +56,8 @@ from typing import Any, Literal
 
 from energy_badge.errors import InputError, UsageError
 from energy_badge.result import EnergyResult
-from energy_badge.stats import Stats, summarize
 from energy_badge.text import format_value, pct
+from energy_badge.throughput import Throughput, throughput
 
 METRICS = ("energy", "throughput")
 DEFAULT_MAX_REGRESSION = 5.0  # percent
@@ -250,7 +252,8 @@ def check_comparable(base: EnergyResult, new: EnergyResult, metric: str = "energ
             )
 
 
-def _metric_stats(result: EnergyResult, metric: str, label: str) -> Stats:
+def _metric(result: EnergyResult, metric: str, label: str) -> Throughput:
+    """The metric's value, interval and repetitions (energy in the same shape as throughput)."""
     if metric == "energy":
         stats = result.gpu_energy
         if stats is None:
@@ -258,21 +261,23 @@ def _metric_stats(result: EnergyResult, metric: str, label: str) -> Stats:
                 f"the {label} result has no GPU energy (measured with --no-energy?): compare "
                 "performance instead with --metric throughput"
             )
-        return stats
-    samples = [r.queries / r.seconds for r in result.measurement.repetitions if r.seconds > 0]
-    if not samples:
-        raise InputError(f"the {label} result has no repetition with a positive duration")
-    return summarize(samples)
+        return Throughput(value=stats.mean, ci95_low=stats.ci95_low, ci95_high=stats.ci95_high, n=stats.n)
+    try:
+        return throughput(result)
+    except InputError:
+        raise InputError(
+            f"the {label} result's repetitions add up to no time: it has no throughput"
+        ) from None
 
 
-def _side(result: EnergyResult, stats: Stats, label: str) -> Side:
+def _side(result: EnergyResult, figure: Throughput, label: str) -> Side:
     return Side(
         label=label,
         model_id=result.model_id,
-        mean=stats.mean,
-        ci95_low=stats.ci95_low,
-        ci95_high=stats.ci95_high,
-        n=stats.n,
+        mean=figure.value,
+        ci95_low=figure.ci95_low,
+        ci95_high=figure.ci95_high,
+        n=figure.n,
         canonical=result.canonical,
         non_canonical_reasons=result.non_canonical_reasons,
         created_at=result.created_at,
@@ -331,9 +336,9 @@ def compare_results(
         raise UsageError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
     allowance = parse_max_regression(max_regression)
     check_comparable(base, new, metric)
-    base_stats = _metric_stats(base, metric, "base")
-    new_stats = _metric_stats(new, metric, "new")
-    if base_stats.mean <= 0 or new_stats.mean <= 0:
+    base_stats = _metric(base, metric, "base")
+    new_stats = _metric(new, metric, "new")
+    if base_stats.value <= 0 or new_stats.value <= 0:
         raise InputError("cannot compare: a mean of zero or less has no relative change")
     base_side = _side(base, base_stats, base_label)
     new_side = _side(new, new_stats, new_label)

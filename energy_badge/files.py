@@ -1,5 +1,12 @@
-"""Reading, checking and writing the project's files: JSON read with one-line errors, the shipped
-JSON schemas, atomic writes.
+"""Reading, checking and writing the project's files: bounded reads of regular files with one-line
+errors, the shipped JSON schemas, atomic writes.
+
+Every file energy-badge reads from a path (results, rating tables, model cards, model lists) goes
+through :func:`read_bytes`: it opens the path once and checks the *opened* descriptor, so a FIFO,
+a device (``/dev/zero``), a directory or a socket is refused instead of hanging or filling memory,
+and it reads at most a stated number of bytes. Model cards are read and written without following
+a symbolic link (``follow_symlinks=False``): a README.md that points at ``/proc/self/environ`` or
+``/etc/passwd`` is refused, never shown in a diff nor overwritten.
 
 Every file energy-badge writes (results, rating tables, badges, edited cards) goes through
 :func:`write_atomic`, so a failure never leaves a half-written file behind. Every document checked
@@ -8,6 +15,7 @@ against a schema (results, rating tables, card metadata) goes through :func:`sch
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import math
@@ -21,37 +29,156 @@ from typing import Any
 
 from energy_badge.errors import InvalidFileError
 
+MAX_JSON_BYTES = 16 * 1024 * 1024
+"""The most :func:`read_json` reads by default: result files and rating tables are a few kB."""
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    """Read a UTF-8 text file exactly (no newline translation; a BOM stays as U+FEFF).
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+"""The most :func:`read_text` reads by default (a bulk model list of a million ids is ~40 MB)."""
+
+_CHUNK = 1 << 20
+
+
+def size_text(size: int) -> str:
+    """A byte count for messages: ``512 bytes``, ``64 KiB``, ``1.5 MiB``."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.4g} KiB"
+    return f"{size / (1024 * 1024):.4g} MiB"
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISLNK, "a symbolic link"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _refuse_symlink(path: str | os.PathLike[str]) -> InvalidFileError:
+    return InvalidFileError(
+        f"{path}: is a symbolic link; energy-badge does not follow it (give the path of the file itself "
+        "if that is the one you mean)"
+    )
+
+
+def read_bytes(path: str | os.PathLike[str], *, max_bytes: int, follow_symlinks: bool = True) -> bytes:
+    """Read a regular file whole, refusing anything that is not one, and at most ``max_bytes``.
+
+    The path is opened once, non-blocking (a FIFO cannot block the open) and, unless
+    ``follow_symlinks``, with ``O_NOFOLLOW``; the checks are made on the opened descriptor
+    (``fstat``), so the file checked is the file read. A path that is not a regular file on a
+    first ``stat`` is not even opened (opening some devices has effects). ``/proc`` files, which
+    say their size is 0, are read up to the limit like any other.
+
+    Args:
+        path: the file.
+        max_bytes: the most the file may hold; a larger one is refused, and no more than this
+            (plus one byte) is ever read, even from a file that grows.
+        follow_symlinks: False: a symbolic link (the last part of the path) is refused.
+
+    Returns:
+        The file's bytes.
 
     Raises:
-        InvalidFileError: the file cannot be read or is not UTF-8.
+        InvalidFileError: the file cannot be opened or read; it is a symbolic link (with
+            ``follow_symlinks=False``), a directory, FIFO, device or socket; it is larger than
+            ``max_bytes`` (the message says the limit).
     """
-    path = Path(path)
     try:
-        data = path.read_bytes()
+        first = os.stat(path, follow_symlinks=follow_symlinks)
     except OSError as err:
         raise InvalidFileError(f"{path}: cannot read: {err.strerror or err}") from err
+    if not follow_symlinks and stat.S_ISLNK(first.st_mode):
+        raise _refuse_symlink(path)
+    if not stat.S_ISREG(first.st_mode):
+        raise InvalidFileError(f"{path}: {_kind(first.st_mode)}, not a regular file; refusing to read it")
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    )
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        if err.errno == errno.ELOOP and not follow_symlinks:
+            raise _refuse_symlink(path) from err
+        raise InvalidFileError(f"{path}: cannot read: {err.strerror or err}") from err
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidFileError(f"{path}: {_kind(info.st_mode)}, not a regular file; refusing to read it")
+        if info.st_size > max_bytes:
+            raise _too_large(path, info.st_size, max_bytes)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:
+            chunk = os.read(fd, min(_CHUNK, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > max_bytes:
+            raise _too_large(path, None, max_bytes)
+        return b"".join(chunks)
+    except OSError as err:
+        raise InvalidFileError(f"{path}: cannot read: {err.strerror or err}") from err
+    finally:
+        os.close(fd)
+
+
+def _too_large(path: str | os.PathLike[str], size: int | None, max_bytes: int) -> InvalidFileError:
+    actual = f"{size_text(size)}, " if size is not None else ""
+    return InvalidFileError(
+        f"{path}: too large ({actual}more than the {size_text(max_bytes)} energy-badge reads from such "
+        "a file)"
+    )
+
+
+def read_text(
+    path: str | os.PathLike[str], *, max_bytes: int = MAX_TEXT_BYTES, follow_symlinks: bool = True
+) -> str:
+    """Read a UTF-8 text file exactly (no newline translation; a BOM stays as U+FEFF).
+
+    Args:
+        path: the file (a regular file: see :func:`read_bytes`).
+        max_bytes: the most it may hold.
+        follow_symlinks: False: refuse a symbolic link.
+
+    Returns:
+        The decoded text.
+
+    Raises:
+        InvalidFileError: as :func:`read_bytes`, or the file is not UTF-8.
+    """
+    data = read_bytes(path, max_bytes=max_bytes, follow_symlinks=follow_symlinks)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise InvalidFileError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
+def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BYTES) -> Any:
     """Read and parse a UTF-8 JSON file.
 
     Args:
-        path: the file.
+        path: the file (a regular file of at most ``max_bytes``: see :func:`read_bytes`).
+        max_bytes: the most it may hold.
 
     Returns:
         The parsed document.
 
     Raises:
-        InvalidFileError: the file cannot be read, is not UTF-8, or is not JSON (with line and column).
+        InvalidFileError: the file cannot be read, is not a regular file, is too large, is not
+            UTF-8, or is not JSON (with line and column).
     """
-    text = read_text(path)
+    text = read_text(path, max_bytes=max_bytes)
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
@@ -60,22 +187,46 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         ) from err
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, follow_symlinks: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder renamed over it.
 
-    Parent folders are created. An existing file keeps its permissions (a symlink is followed and
-    its target replaced). On any failure the temporary file is removed and ``path`` is untouched.
+    Parent folders are created. An existing file keeps its permissions. On any failure the
+    temporary file is removed and ``path`` is untouched.
 
     Args:
         path: the destination.
         data: the exact bytes to write.
+        follow_symlinks: True (results, badges, tables, reports): a symlink is followed and its
+            target replaced. False (model cards): a symlink, or anything else that is not a regular
+            file, is refused; the rename replaces the name itself, so even a link put there after
+            the check is replaced, never written through.
 
     Returns:
-        The path written (the symlink's target when ``path`` is a symlink).
+        The path written (the symlink's target when ``path`` is a followed symlink).
+
+    Raises:
+        InvalidFileError: with ``follow_symlinks=False``, ``path`` is a symlink or not a regular file.
+        OSError: the folder cannot be written.
     """
-    target = Path(os.path.realpath(path))
+    if follow_symlinks:
+        target = Path(os.path.realpath(path))
+    else:
+        target = Path(os.path.abspath(path))
+        try:
+            info = os.lstat(target)
+        except FileNotFoundError:
+            info = None
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            raise _refuse_symlink(path)
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            raise InvalidFileError(
+                f"{path}: {_kind(info.st_mode)}, not a regular file; refusing to replace it"
+            )
     target.parent.mkdir(parents=True, exist_ok=True)
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+    try:
+        mode = stat.S_IMODE(os.lstat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -28,6 +28,7 @@ model's result cannot be published to another repository (:class:`~energy_badge.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from energy_badge.errors import InputError
@@ -212,27 +213,32 @@ def edit_card_file(
     The file is read as bytes and written back as the exact bytes of the edited text (a temporary
     file in the same folder, with the original's permissions, renamed over it), so every byte
     outside the key and the block is kept and a failure leaves the original untouched. Nothing is
-    written when nothing changes.
+    written when nothing changes. The card must be a regular file of at most
+    :data:`~energy_badge.card.MAX_CARD_BYTES`: a symbolic link is neither followed nor written
+    through (it could show ``/proc/self/environ`` in the diff, or overwrite a file elsewhere), and a
+    FIFO or device is refused without being read.
 
     Args:
         result: the result.
         rating: its rating.
-        path: the README.md (a symlink is followed: its target is rewritten).
+        path: the README.md.
         write: save the change; False only computes it.
 
     Returns:
         The :class:`~energy_badge.card.CardEdit`.
 
     Raises:
-        InvalidFileError: the file cannot be read, is not UTF-8, or cannot be edited safely.
+        InvalidFileError: the file cannot be read, is a symbolic link or not a regular file, is too
+            large, is not UTF-8, or cannot be edited safely.
         NotCanonicalError, InputError: as :func:`card_edit`.
     """
+    from energy_badge.card import MAX_CARD_BYTES
     from energy_badge.files import read_text, write_atomic
 
-    text = read_text(path)
+    text = read_text(path, max_bytes=MAX_CARD_BYTES, follow_symlinks=False)
     edit = card_edit(result, rating, text)
     if write and edit.changed:
-        write_atomic(path, edit.updated.encode("utf-8"))
+        write_atomic(path, edit.updated.encode("utf-8"), follow_symlinks=False)
     return edit
 
 
@@ -321,6 +327,7 @@ def publish_plan(
     repo_id: str | None = None,
     create_pr: bool = False,
     automated: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> PublishPlan:
     """The :class:`~energy_badge.hub.PublishPlan` that puts a result's badge on its model's Hub page.
 
@@ -332,6 +339,9 @@ def publish_plan(
         create_pr: open (or update) a pull request instead of committing to ``main``.
         automated: a bot labelling models in bulk makes the change: the title is
             :data:`AUTOMATED_COMMIT_TITLE` and the description says it is automated and how to opt out.
+        on_warning: called with each line of :func:`energy_badge.card.card_conflicts` (the card's
+            ``pipeline_tag`` or ``base_model`` contradicts the result) each time the README is
+            edited; a contradiction is reported, never a refusal.
 
     Returns:
         The plan: files ``energy/badge.svg`` and ``energy/result.json``, a README edit that writes the
@@ -343,7 +353,7 @@ def publish_plan(
         NotCanonicalError: the result is not publishable (:func:`energy_badge.policy.check_publishable`).
         InputError: as :func:`resolve_repo_id`.
     """
-    from energy_badge.card import apply_to_card_bytes
+    from energy_badge.card import apply_to_card_bytes, card_conflicts
     from energy_badge.hub import PublishPlan
     from energy_badge.render import badge_svg
 
@@ -352,7 +362,13 @@ def publish_plan(
     markdown = badge_markdown(rating)
 
     def edit_readme(data: bytes) -> bytes:
-        return apply_to_card_bytes(data, metadata, markdown)[0]
+        updated = apply_to_card_bytes(data, metadata, markdown)[0]
+        if on_warning is not None:
+            hub_model = result.model_source == "hub"
+            text = data.decode("utf-8")  # it decoded in the edit above
+            for line in card_conflicts(text, task=result.task, model_id=result.model_id, hub_model=hub_model):
+                on_warning(line)
+        return updated
 
     return PublishPlan(
         repo_id=target,

@@ -29,10 +29,18 @@ SHORT_UNIT = "Wh/1k"
 _NON_LINE = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029]+")
 
 
+#: Beyond these magnitudes figures are written in scientific notation, so no figure, however
+#: absurd, takes more than a few characters.
+_PLAIN_RANGE = (1e-4, 1e6)
+
+
 def format_energy(value: float) -> str:
-    """Format an energy with 2-3 significant digits: 0.42, 1.3, 47, 123, 0.0051."""
+    """Format an energy with 2-3 significant digits: 0.42, 1.3, 47, 123, 0.0051 (``1.2e+07``,
+    ``3.4e-05`` outside 0.0001 to a million)."""
     if value == 0 or not math.isfinite(value):
         return "0" if value == 0 else str(value)
+    if not _PLAIN_RANGE[0] <= abs(value) < _PLAIN_RANGE[1]:
+        return f"{value:.2g}"
     sign = "-" if value < 0 else ""
     value = float(f"{abs(value):.2g}") if abs(value) < 100 else abs(value)
     if value >= 100:
@@ -62,6 +70,8 @@ def format_interval(low: float, high: float) -> tuple[str, str]:
 def _significant(value: float, digits: int) -> str:
     if value == 0 or not math.isfinite(value):
         return format_energy(value)
+    if not _PLAIN_RANGE[0] <= abs(value) < _PLAIN_RANGE[1]:
+        return f"{value:.{digits}g}"
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
     return f"{value:.{decimals}f}"
 

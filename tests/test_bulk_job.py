@@ -121,7 +121,7 @@ def test_publish_pr_flow_then_a_second_run_redoes_nothing(hub, tmp_path):
             assert "`energy_badge: false`" in pr.description and "close this pull request" in pr.description
             row = [r for r in state.rows() if r.model == model][0]
             assert row.url == f"{hub.url}/{model}/discussions/{pr.num}" and row.pr_num == pr.num
-            assert row.revision == hub.head(model) and row.stars == 4 and row.wh_per_1k == pytest.approx(0.8)
+            assert row.revision == hub.head(model) and row.stars == 1 and row.wh_per_1k == pytest.approx(0.8)
             assert row.result is not None and str(row.result.model.note).startswith("synthetic")
         assert hub.head("alice/m0") == hub.history("alice/m0")[0].sha  # main untouched: PR mode
 

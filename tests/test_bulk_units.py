@@ -309,7 +309,9 @@ def test_the_queue_api_the_service_uses(tmp_path):
             first.status == "queued"
             and state.enqueue("a/x", sha1, key, source="webhook").status == "duplicate"
         )
-        second = state.enqueue("a/x", sha2, key, source="webhook")
+        # without the push's parent (updatedRefs' oldSha), which is newer is unknown: ask the Hub
+        assert state.enqueue("a/x", sha2, key, source="webhook").status == "unordered"
+        second = state.enqueue("a/x", sha2, key, source="webhook", parent=sha1)  # pushed on sha1
         assert second.status == "queued"
         assert (
             state.get(first.row_id).status == "skipped"

@@ -708,3 +708,108 @@ def test_card_edit_diff() -> None:
 def test_metadata_key_order_is_canonical() -> None:
     shuffled = dict(reversed(list(METADATA.items())))
     assert apply_to_card("# T\n", shuffled, BADGE).updated == apply_to_card("# T\n", METADATA, BADGE).updated
+
+
+# --- markers inside code are the author's text (issue 13, item 10) -----------------------------
+
+EXAMPLE = f"{BLOCK_START}\n[![AI energy](energy/badge.svg)](energy/result.json)\n{BLOCK_END}"
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "".join(prefix + line for line in text.splitlines(keepends=True))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        f"```md\n{EXAMPLE}\n```\n",  # backtick fence with an info string
+        f"~~~\n{EXAMPLE}\n~~~\n",  # tilde fence
+        f"   ````\n{EXAMPLE}\n```\n````\n",  # indented by 3, a longer fence holding a shorter one
+        f"```\n{EXAMPLE}\n",  # unclosed: runs to the end of the file
+        f"- To add the badge by hand:\n\n  ```\n{_indent(EXAMPLE, '  ')}\n  ```\n",  # inside a list item
+        f"> ```\n{_indent(EXAMPLE, '> ')}\n> ```\n",  # inside a quote
+        f"{_indent(EXAMPLE, '    ')}\n",  # an indented code block
+    ],
+)
+def test_markers_inside_code_are_the_authors_text(code: str) -> None:
+    before = f"---\nlicense: mit\n---\n# Model\n\nTo show the badge, the card holds:\n\n{code}"
+    edit = apply_to_card(before, METADATA, BADGE)
+    real = f"{BLOCK_START}\n{BADGE}\n{BLOCK_END}"
+    assert edit.updated.endswith(f"# Model\n\n{real}\n\nTo show the badge, the card holds:\n\n{code}")
+    assert edit.updated.count(BLOCK_START) == 2  # the example and the real block
+    again = apply_to_card(edit.updated, METADATA, BADGE)
+    assert not again.changed  # the real block is found again; the example stays the author's
+    newer = apply_to_card(edit.updated, other_metadata(stars=2), "new badge").updated
+    assert newer.endswith(
+        f"{BLOCK_START}\nnew badge\n{BLOCK_END}\n\nTo show the badge, the card holds:\n\n{code}"
+    )
+
+
+def test_a_real_block_beside_an_example_is_replaced_and_the_example_kept() -> None:
+    before = f"# Model\n\n{BLOCK_START}\nold\n{BLOCK_END}\n\nExample:\n\n```\n{EXAMPLE}\n```\n"
+    after = apply_to_card(before, METADATA, BADGE).updated
+    assert after.endswith(
+        f"# Model\n\n{BLOCK_START}\n{BADGE}\n{BLOCK_END}\n\nExample:\n\n```\n{EXAMPLE}\n```\n"
+    )
+
+
+def test_unbalanced_markers_inside_code_are_not_an_error() -> None:
+    """Half an example in a fence used to make the whole card uneditable."""
+    before = f"# Model\n\n```\n{BLOCK_START}\n```\n\n~~~\n{BLOCK_END}\n~~~\n"
+    after = apply_to_card(before, METADATA, BADGE).updated
+    assert after.endswith(f"{BLOCK_END}\n\n```\n{BLOCK_START}\n```\n\n~~~\n{BLOCK_END}\n~~~\n")
+
+
+def test_a_fence_line_in_the_front_matter_does_not_hide_the_body() -> None:
+    """Code is looked for in the body only: a ``` inside a YAML block scalar is YAML."""
+    before = f"---\nwidget:\n- text: |\n    ```\n---\n# T\n\n{BLOCK_START}\nold\n{BLOCK_END}\n"
+    after = apply_to_card(before, METADATA, BADGE).updated
+    assert f"{BLOCK_START}\n{BADGE}\n{BLOCK_END}" in after and "old" not in after
+
+
+# --- the card contradicts the result (issue 13, also found) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("front", "task", "model_id", "hub_model", "words"),
+    [
+        ("pipeline_tag: sentence-similarity", "text-classification", "a/b", True, ["sentence-similarity"]),
+        ("pipeline_tag: image-classification", "text-classification", "a/b", True, ["none of"]),
+        ("pipeline_tag: text-generation", "summarization", "a/b", True, ["text-generation"]),
+        ("base_model: org/base", "text-classification", "Org/Base", True, ["base_model", "Org/Base"]),
+        ("base_model:\n- x/y\n- org/base", "text-classification", "org/base", True, ["base_model"]),
+    ],
+)
+def test_card_conflicts_found(
+    front: str, task: str, model_id: str, hub_model: bool, words: list[str]
+) -> None:
+    (line,) = card.card_conflicts(
+        f"---\n{front}\n---\n# T\n", task=task, model_id=model_id, hub_model=hub_model
+    )
+    assert all(word in line for word in words), line
+
+
+@pytest.mark.parametrize(
+    ("front", "task", "model_id", "hub_model"),
+    [
+        ("pipeline_tag: sentence-similarity", "sentence-similarity", "a/b", True),
+        ("pipeline_tag: feature-extraction", "sentence-similarity", "a/b", True),  # the Hub's other tag
+        ("pipeline_tag: text2text-generation", "summarization", "a/b", True),
+        ("pipeline_tag: fill-mask", "text-classification", "a/b", True),  # an encoder: no opinion
+        ("pipeline_tag: translation", "summarization", "a/b", True),  # not in the table: no opinion
+        ("base_model: org/base", "text-classification", "org/fine-tuned", True),
+        ("base_model: base", "text-classification", "base", False),  # a local folder's name
+        ("license: mit", "text-classification", "a/b", True),
+    ],
+)
+def test_card_conflicts_not_found(front: str, task: str, model_id: str, hub_model: bool) -> None:
+    assert (
+        card.card_conflicts(f"---\n{front}\n---\n", task=task, model_id=model_id, hub_model=hub_model) == ()
+    )
+
+
+def test_card_conflicts_on_the_real_minilm_card(minilm_path: Path) -> None:
+    text = (minilm_path / "README.md").read_text(encoding="utf-8")
+    assert card.card_conflicts(text, task="sentence-similarity", model_id="x/y", hub_model=True) == ()
+    (line,) = card.card_conflicts(text, task="text-classification", model_id="x/y", hub_model=True)
+    assert "pipeline_tag is sentence-similarity" in line and "text-classification" in line

@@ -4,7 +4,11 @@ Each generated card is built from known segments (BOM, blank lines, fences, fron
 drawn from the real-world features in design.md, an optional old ``energy_score`` key, body parts,
 an optional old badge block), so the expected output is known *from the generator*, not from the
 implementation: every segment outside the key and the block must come back byte for byte, at the
-place the rules say. The numbers of examples run are printed at the end of the module.
+place the rules say. Body parts include code showing the badge block as an example (fenced with
+backticks or tildes, indented by up to three spaces, inside a list item or a quote, an indented code
+block, or a fence left open to the end of the file): those markers are the author's text, so the
+example is one more segment that comes back unchanged. The numbers of examples run are printed at
+the end of the module.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ SETTINGS = settings(
 def _report_examples(request: pytest.FixtureRequest):
     yield
     line = "card property tests: " + ", ".join(f"{name} ran {n} examples" for name, n in sorted(RUNS.items()))
-    line += f" ({sum(RUNS.values())} in all)"
+    line += f" ({sum(n for name, n in RUNS.items() if ',' not in name)} in all)"
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if capture is not None:
         with capture.global_and_fixture_disabled():
@@ -169,12 +173,39 @@ OLD_KEYS = [
 ]
 
 
+def _example_lines(draw: st.DrawFn) -> list[str]:
+    """The badge block as a card shows it in an example (sometimes only half of it)."""
+    lines = [BLOCK_START, f"[![AI energy]({draw(word)}.svg)](energy/result.json)", BLOCK_END]
+    return draw(st.sampled_from([lines, lines[:2], lines[1:]]))
+
+
+def _code_example(draw: st.DrawFn, closed: bool = True) -> list[str]:
+    """Code holding the badge markers: CommonMark code, so the author's text, never our block."""
+    example = _example_lines(draw)
+    style = draw(st.sampled_from(["fence", "fence", "list", "quote", "indented"])) if closed else "fence"
+    if style == "indented":  # after a paragraph line, so that no list before it can claim the lines
+        return ["Example:", "", *["    " + line for line in example]]
+    char = draw(st.sampled_from(["`", "~"]))
+    opening = char * draw(st.integers(3, 5))
+    info = draw(st.sampled_from(["", "md", "html", " markdown"])) if char == "~" or closed else ""
+    indent = " " * draw(st.integers(0, 3))
+    inner = [opening + info, *example] + ([opening] if closed else [])
+    if style == "list":
+        return ["- Example:", "", *["  " + line for line in inner]]
+    if style == "quote":
+        return ["> " + line for line in inner]
+    # after a paragraph line: an indented fence right after a list would belong to the list's item
+    return ["Example:", "", *[(indent + line if line.startswith(opening) else line) for line in inner]]
+
+
 def _body_part(draw: st.DrawFn) -> list[str]:
     kind = draw(
         st.sampled_from(
-            ["text", "rule", "rule_heading", "html_comment", "trainer", "details", "table", "heading"]
+            ["text", "rule", "rule_heading", "html_comment", "trainer", "details", "table", "heading", "code"]
         )
     )
+    if kind == "code":
+        return _code_example(draw)
     if kind == "text":  # starts with a letter: never a heading, a rule or a fence
         return ["T" + draw(unicode_text) + draw(spaces) for _ in range(draw(st.integers(1, 3)))]
     return {
@@ -246,12 +277,16 @@ def cards(draw: st.DrawFn) -> GeneratedCard:
     if not has_fm and heading is None:  # a body opening with `---` (then another) would *be* a front matter
         while parts and parts[0][0] == "---":
             parts.pop(0)
+    # a fence left open runs to the end of the file: it can only be the last part, after any block
+    unclosed = draw(st.integers(0, 5)) == 0
+    if unclosed:
+        parts.append(_code_example(draw, closed=False))
 
     def parts_text(chosen: list[list[str]]) -> str:
         return "".join(eol + join(p) for p in chosen)
 
     if draw(st.booleans()):
-        block_at = draw(st.integers(0, len(parts)))
+        block_at = draw(st.integers(0, len(parts) - 1 if unclosed else len(parts)))
         block_old = f"{BLOCK_START}{eol}[old badge]({draw(word)}.svg){eol}{BLOCK_END}"
         before_block = head + parts_text(parts[:block_at]) + eol
         after_block = eol + parts_text(parts[block_at:])
@@ -340,6 +375,8 @@ def test_only_key_and_block_change_at_the_expected_places(
     card: GeneratedCard, meta: dict, badge: str
 ) -> None:
     RUNS["structure"] += 1
+    if "```" in card.text or "~~~" in card.text or "Example:" in card.text:
+        RUNS["structure, with code"] += 1
     out = apply_to_card(card.text, meta, badge).updated
     eol = card.eol
     block = BLOCK_START + eol + badge.replace("\n", eol) + eol + BLOCK_END

@@ -79,7 +79,7 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubServer]:
 
 @pytest.fixture
 def result_file(tmp_path: Path) -> Path:
-    """A canonical synthetic result of alice/tiny-classifier: 0.8 Wh per 1000 queries, 4 stars."""
+    """A canonical synthetic result of alice/tiny-classifier: 0.8 Wh per 1000 queries, 1 star."""
     return write_result_file(tmp_path / "result.json", model_id=REPO, samples=(0.79, 0.8, 0.81, 0.8, 0.8))
 
 
@@ -109,7 +109,7 @@ def inserted_only(old: bytes, new: bytes) -> list[bytes]:
 def test_rate_badge_publish_commits_once_then_finds_nothing_to_do(hub, result_file, tmp_path):
     code, out, err = cli("rate", result_file)
     assert code == 0, err
-    assert "★★★★☆" in out and "4 of 5" in out
+    assert "★☆☆☆☆" in out and "1 of 5" in out
     badge = tmp_path / "badge.svg"
     code, out, err = cli("badge", result_file, "-o", badge)
     assert code == 0, err
@@ -122,24 +122,24 @@ def test_rate_badge_publish_commits_once_then_finds_nothing_to_do(hub, result_fi
     assert f"committed {commit.sha[:12]} to {REPO} (main)" in out
     assert f"{hub.url}/{REPO}/commit/{commit.sha}" in out
     assert "README.md, energy/badge.svg, energy/result.json" in out
-    assert "AI energy: ★★★★☆ 0.80 Wh per 1000 queries" in out
+    assert "AI energy: ★☆☆☆☆ 0.80 Wh per 1000 queries" in out
     # the commit: the badge the `badge` command drew, the result file's exact bytes, the card
     assert commit.tree["energy/badge.svg"] == badge.read_bytes()
     assert commit.tree["energy/result.json"] == result_file.read_bytes()
     assert commit.tree["config.json"] == b"{}"
     readme = commit.tree["README.md"]
     added = b"".join(inserted_only(CARD, readme)).decode()
-    assert added.startswith("energy_score:\n  stars: 4\n")
-    assert f"{BLOCK_START}\n[![AI energy: ★★★★☆ 0.80 Wh per 1000 queries](energy/badge.svg)]" in added
+    assert added.startswith("energy_score:\n  stars: 1\n")
+    assert f"{BLOCK_START}\n[![AI energy: ★☆☆☆☆ 0.80 Wh per 1000 queries](energy/badge.svg)]" in added
     assert added.rstrip("\n").endswith(BLOCK_END)
     metadata = read_metadata(readme.decode())
-    assert metadata["stars"] == 4 and metadata["result"] == "energy/result.json"
+    assert metadata["stars"] == 1 and metadata["result"] == "energy/result.json"
     assert metadata["workload"] == "text-classification@1.0.0"
     assert metadata["wh_per_1k_queries"] == {"value": 0.8, "ci95_low": 0.7912, "ci95_high": 0.8088}
     # the commit says how the number was measured
     assert commit.title == COMMIT_TITLE
     for words in (load_workload("text-classification").sha256, "text-classification@1.0.0",
-                  "5 repetitions", "95 % interval", "0.1.0-provisional", "NVIDIA H100 80GB HBM3",
+                  "5 repetitions", "95 % interval", "0.2.0-provisional", "NVIDIA H100 80GB HBM3",
                   "remove", "generated"):  # fmt: skip
         assert words in commit.message, words
     assert "reading alice/tiny-classifier" in err  # progress on stderr
@@ -174,7 +174,7 @@ def test_create_pr_twice_opens_exactly_one_pull_request(hub, result_file):
     assert f"{hub.url}/{REPO}/discussions/{pr.num}" in out
     assert hub.head(REPO) == main_before  # main untouched
     pr_head = hub.head(REPO, f"refs/pr/{pr.num}")
-    assert read_metadata(hub.file(REPO, "README.md", pr_head).decode())["stars"] == 4
+    assert read_metadata(hub.file(REPO, "README.md", pr_head).decode())["stars"] == 1
 
     code, out, err = cli("publish", result_file, "--create-pr")
     assert code == 0, err
@@ -329,7 +329,7 @@ def test_card_shows_the_diff_then_writes_it_atomically(tmp_path, result_file):
     assert code == 0, err
     assert f"wrote {readme}" in out and "+energy_score:\n" in out
     written = readme.read_bytes()
-    assert read_metadata(written.decode())["stars"] == 4
+    assert read_metadata(written.decode())["stars"] == 1
     inserted_only(CARD, written)
     assert stat.S_IMODE(readme.stat().st_mode) == 0o640  # the file's permissions are kept
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "result.json"]  # no temp file left

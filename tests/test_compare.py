@@ -289,9 +289,9 @@ def test_result_markdown_has_badge_figures_and_rating():
     res = result(samples=TIGHT_08)
     text = result_markdown(res, rate(res))
     assert text.startswith("### AI energy: alice/tiny-classifier · text-classification\n")
-    assert "![AI energy: ★★★★☆ 0.80 Wh per 1000 queries](https://img.shields.io/badge/AI%20energy-" in text
+    assert "![AI energy: ★☆☆☆☆ 0.80 Wh per 1000 queries](https://img.shields.io/badge/AI%20energy-" in text
     assert "| GPU energy | **0.8 Wh per 1000 queries** (95 % CI 0.7912 to 0.8088, n = 5) |" in text
-    assert "| rating | ★★★★☆ (4 of 5); rating table 0.1.0-provisional, provisional |" in text
+    assert "| rating | ★☆☆☆☆ (1 of 5); rating table 0.2.0-provisional, provisional |" in text
     assert "| canonical | yes |" in text
     assert text.endswith("|\n")
     # without a rating: no badge, no rating row
@@ -303,7 +303,7 @@ def test_badge_image_url_escapes_shields_separators():
     res = result(samples=TIGHT_08)
     url = badge_image_url(rate(res))
     label, message, color = url.removeprefix("https://img.shields.io/badge/").split("-")
-    assert label == "AI%20energy" and color == "green"
+    assert label == "AI%20energy" and color == "red"
     assert message.startswith("%E2%98%85")  # ★
 
 
@@ -323,3 +323,80 @@ def test_comparison_markdown_table():
     assert "| | base (Hub main) | new (new.json) |" in text
     assert "| change | | **+12.5 %** (95 % CI +10.8 % to +14.3 %) |" in text
     assert "Rule: regression if the lower end" in text
+
+
+# ------------------------------------------------------------------------------------------------
+# Throughput: one definition (issue 13, also found)
+
+# Repetitions of whole passes until a minimum window, so they differ in length (as the meter makes them).
+UNEVEN = [(2, 1000 * 2, 10.0), (3, 1000 * 3, 12.0), (2, 1000 * 2, 9.0), (4, 1000 * 4, 20.0)]
+
+
+def uneven(reps=UNEVEN) -> EnergyResult:
+    """A --no-energy result whose repetitions differ in passes and speed; its stored
+    ``performance.queries_per_s`` is what `measure` computes: all queries over all seconds."""
+    data = no_energy(make_result(samples=(0.8,) * len(reps), gpu_name=None, hardware_class=None))
+    for rep, (passes, queries, seconds) in zip(data["measurement"]["repetitions"], reps, strict=True):
+        rep.update(passes=passes, queries=queries, seconds=seconds)
+    total_q = sum(q for _, q, _ in reps)
+    total_s = sum(s for _, _, s in reps)
+    data["performance"]["queries_per_s"] = total_q / total_s
+    return decode_result(data)
+
+
+def test_throughput_is_one_figure_in_measure_compare_and_the_result(capsys):
+    """`measure` printed Σq/Σs while `compare` averaged each repetition's q/s (here 215.69 and 218.06)."""
+    from energy_badge.cli.measure import print_summary
+    from energy_badge.throughput import throughput
+
+    result = uneven()
+    assert result.performance.queries_per_s == pytest.approx(11000 / 51)  # 215.69, the result's own figure
+    assert throughput(result).value == pytest.approx(11000 / 51)
+    comparison = compare_results(result, result, metric="throughput")
+    assert comparison.base.mean == pytest.approx(11000 / 51) and comparison.new.mean == comparison.base.mean
+    print_summary(result)
+    out = capsys.readouterr().out
+    assert "215.69 queries/s" in out
+    low, high = throughput(result).ci95_low, throughput(result).ci95_high
+    assert f"95% CI {low:.2f} – {high:.2f}, n=4" in out
+
+
+def test_throughput_interval_is_the_ratio_estimators():
+    """Computed here from the repetitions with scipy's t quantile (results_factory's reference)."""
+    from results_factory import _T975_REFERENCE
+
+    from energy_badge.throughput import throughput
+
+    figure = throughput(uneven())
+    q = [q for _, q, _ in UNEVEN]
+    s = [s for _, _, s in UNEVEN]
+    n = len(q)
+    r = sum(q) / sum(s)
+    se = math.sqrt(sum((qi - r * si) ** 2 for qi, si in zip(q, s, strict=True)) / (n - 1)) / (
+        math.sqrt(n) * sum(s) / n
+    )
+    half = _T975_REFERENCE[n - 2] * se
+    assert figure.n == n and figure.value == pytest.approx(r)
+    assert figure.ci95_low == pytest.approx(r - half, rel=1e-4)
+    assert figure.ci95_high == pytest.approx(r + half, rel=1e-4)
+    # equal speeds: no spread, so a zero-width interval; a single repetition: no interval at all
+    steady = throughput(uneven(reps=[(2, 2000, 10.0), (3, 3000, 15.0)]))
+    assert steady.value == pytest.approx(200) and steady.ci95_low == pytest.approx(200) == steady.ci95_high
+    single = throughput(uneven(reps=[(2, 2000, 10.0)]))
+    assert single.value == pytest.approx(200) and single.ci95_low is None and single.n == 1
+
+
+def test_compare_throughput_uses_the_interval_of_that_figure():
+    """The comparison's relative half-width is the throughput interval's, not a mean of rates'."""
+    from energy_badge.throughput import throughput
+
+    base, new = uneven(), uneven(reps=[(p, q, sec * 1.25) for p, q, sec in UNEVEN])  # 20 % slower
+    comparison = compare_results(base, new, metric="throughput", max_regression=5)
+    b, n = throughput(base), throughput(new)
+    assert comparison.ratio == pytest.approx(n.value / b.value) == pytest.approx(0.8)
+    h = math.hypot(
+        (b.ci95_high - b.ci95_low) / 2 / b.value,
+        (n.ci95_high - n.ci95_low) / 2 / n.value,
+    )
+    assert comparison.change_low == pytest.approx(0.8 * math.exp(-h) - 1)
+    assert comparison.change_high == pytest.approx(0.8 * math.exp(h) - 1)

@@ -356,3 +356,60 @@ def test_pull_requests_and_commits_are_plain_records(hub: HubServer) -> None:
     assert c.pull_requests(REPO, author="alice", status="closed") == []
     history = c.commits(REPO, "main")
     assert history[0].commit_id == hub.head(REPO)
+
+
+# ------------------------------------------------------------------------------------------------
+# A Hub that refuses connections from the start, and the listing's own pagination (issue 13)
+
+
+def test_a_hub_that_never_answered_is_not_retried_when_the_client_says_so(hub: HubServer) -> None:
+    """``unreachable_is_final`` (the bulk job's clients): a refused first connection is final at once;
+    once the Hub answered, a refused connection is transient again and retried."""
+    from energy_badge.hub.client import HubUnreachableError
+
+    url = hub.url
+    clock = FakeClock()
+    retry = RetryPolicy(sleep=clock.sleep)
+    eager = HubClient(token=TOKEN, endpoint=url, retry=retry, unreachable_is_final=True)
+    assert eager.model_info(REPO).sha == hub.head(REPO) and eager.reached
+    hub.stop()
+    with pytest.raises(NetworkError, match=f"cannot reach the Hub at {re.escape(url)}") as later:
+        eager.model_info(REPO)
+    assert not isinstance(later.value, HubUnreachableError)
+    assert clock.sleeps == [1.0, 2.0, 4.0]  # mid-run: retried like any transient failure
+
+    fresh_clock = FakeClock()
+    fresh = HubClient(
+        token=TOKEN, endpoint=url, retry=RetryPolicy(sleep=fresh_clock.sleep), unreachable_is_final=True
+    )
+    with pytest.raises(HubUnreachableError, match=r"\(ConnectError: .*refused") as caught:
+        fresh.model_info(REPO)
+    assert fresh_clock.sleeps == [] and not fresh.reached
+    assert caught.value.exit_code == EXIT_RUNTIME and "\n" not in str(caught.value)
+
+
+def test_the_listing_retries_a_failed_page_alone_without_the_librarys_own_backoff(
+    hub: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """huggingface_hub's list_models retries each page itself (time.sleep, a log line per try) inside
+    our policy's tries; the gateway pages through the Link header itself, one read per page."""
+    library = FakeClock()
+    monkeypatch.setattr(time, "sleep", library.sleep)
+    hub.models_page_size = 2
+    for i in range(5):
+        hub.create_repo(f"zed/bert-{i}", {"README.md": b"# x\n"})
+    # the first page's request arms a 503 for the next listing request: the second page
+    hub.inject(
+        Fault.on_request(lambda s: s.inject(Fault.error(503), method="GET", path=r"^/api/models$")),
+        method="GET",
+        path=r"^/api/models$",
+    )
+    clock = FakeClock()
+    query = {"search": "bert", "author": None, "pipeline_tag": None}
+    found = client(hub, clock).list_models(**query, limit=None, expand=["sha"])
+    assert [r.repo_id for r in found] == [f"zed/bert-{i}" for i in range(5)]
+    assert all(r.sha == hub.head(r.repo_id) for r in found)
+    assert clock.sleeps == [1.0] and library.sleeps == []
+    assert hub.count("GET", r"^/api/models$") == 4  # 3 pages, the second one twice
+    limited = client(hub, FakeClock()).list_models(**query, limit=3, expand=[])
+    assert [r.repo_id for r in limited] == ["zed/bert-0", "zed/bert-1", "zed/bert-2"]

@@ -128,15 +128,15 @@ def _texts(root):
 
 
 def test_badge_svg_is_accessible_well_formed_xml():
-    res, rating = rated(1.5)
+    res, rating = rated(0.3)
     svg = badge_svg(res, rating)
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg" and root.get("role") == "img"
-    assert "3 of 5 stars" in root.get("aria-label") and "1.5 Wh per 1000 queries" in root.get("aria-label")
+    assert "3 of 5 stars" in root.get("aria-label") and "0.30 Wh per 1000 queries" in root.get("aria-label")
     title = root.find(f"{SVG}title")
     assert title is not None and title.text == root.get("aria-label")
     messages = [t.text for t in _texts(root)]
-    assert "AI energy" in messages and "★★★☆☆ 1.5 Wh/1k" in messages
+    assert "AI energy" in messages and "★★★☆☆ 0.30 Wh/1k" in messages
     families = {g.get("font-family") for g in root.iter(f"{SVG}g") if g.get("font-family")}
     assert families and all(f.startswith("DejaVu Sans,") for f in families)
 
@@ -144,10 +144,10 @@ def test_badge_svg_is_accessible_well_formed_xml():
 @pytest.mark.parametrize(
     ("value", "stars", "color"),
     [
-        (0.3, 5, "#44cc11"),
-        (0.8, 4, "#97ca00"),
-        (2.0, 3, "#dfb317"),
-        (5.0, 2, "#fe7d37"),
+        (0.1, 5, "#44cc11"),
+        (0.2, 4, "#97ca00"),
+        (0.3, 3, "#dfb317"),
+        (0.5, 2, "#fe7d37"),
         (10.0, 1, "#e05d44"),
     ],
 )
@@ -179,7 +179,7 @@ def test_badge_of_a_model_without_a_result():
     assert render.UNRATED_COLOR in [r.get("fill") for r in root.iter(f"{SVG}rect")]
     assert root.get("aria-label") == describe(None, rating)
     assert describe(None, rating) == (
-        "AI energy: unrated (org/new-model, text-classification; rating table 0.1.0-provisional): "
+        "AI energy: unrated (org/new-model, text-classification; rating table 0.2.0-provisional): "
         "not measured yet"
     )
     assert shields_json(rating)["message"] == "unrated"
@@ -217,12 +217,12 @@ def test_badge_boxes_hold_their_text():
 
 
 def test_label_shows_everything():
-    res, rating = rated(1.5, model_id="distilbert/distilbert-base-uncased", created_at="2026-11-21T10:00:00Z")
+    res, rating = rated(0.3, model_id="distilbert/distilbert-base-uncased", created_at="2026-11-21T10:00:00Z")
     root = _check_texts_fit(label_svg(res, rating), render.LABEL_MARGIN)
     text = " ".join(t.text or "" for t in _texts(root))
     for part in ("distilbert/distilbert-base-uncased", "text-classification", "H100", "NVIDIA H100 80GB HBM3",
-                 "1.5", "Wh per 1000 queries", "95 % interval 1.4 – 1.6", "3 of 5", "2026-11-21", "v1.0.0",
-                 "0.1.0-provisional", "(provisional)", "0.502", "1.26", "3.17", "7.96"):  # fmt: skip
+                 "0.30", "Wh per 1000 queries", "95 % interval 0.29 – 0.31", "3 of 5", "2026-11-21", "v1.0.0",
+                 "0.2.0-provisional", "(provisional)", "0.14", "0.224", "0.359", "0.574"):  # fmt: skip
         assert part in text, part
     assert len([p for p in root.iter(f"{SVG}polygon") if p.get("fill") == render.STAR_COLORS[3]]) == 3
     assert root.get("role") == "img" and root.find(f"{SVG}title").text == root.get("aria-label")
@@ -329,8 +329,8 @@ def test_shields_schema_in_this_test_rejects_unknown_keys():
 
 @pytest.fixture
 def fake_result_file(tmp_path):
-    """A real (synthetic) result file: 0.8 Wh per 1000 queries on an H100."""
-    return write_result_file(tmp_path / "r.json", model_id="org/tiny", samples=samples_for(0.8, 0.04, 5))
+    """A real (synthetic) result file: 0.2 Wh per 1000 queries on an H100."""
+    return write_result_file(tmp_path / "r.json", model_id="org/tiny", samples=samples_for(0.2, 0.01, 5))
 
 
 def _cli(*args):
@@ -353,7 +353,7 @@ def test_cli_badge_formats_from_suffix(tmp_path, fake_result_file):
     assert out.exit_code == 0, out.output
     data = json.loads((tmp_path / "endpoint.json").read_text())
     jsonschema.validate(data, SHIELDS_ENDPOINT_SCHEMA)
-    assert data["message"] == "★★★★☆ 0.80 Wh/1k"
+    assert data["message"] == "★★★★☆ 0.20 Wh/1k"
 
 
 def test_cli_badge_explicit_format_and_table(tmp_path, fake_result_file):
@@ -361,7 +361,7 @@ def test_cli_badge_explicit_format_and_table(tmp_path, fake_result_file):
     table.write_text(json.dumps(table_json()))
     out = _cli("badge", fake_result_file, "-o", tmp_path / "x.out", "--format", "svg", "--table", table)
     assert out.exit_code == 0, out.output
-    assert "5 of 5" in out.output  # 0.8 < 1.0, the test table's c1
+    assert "5 of 5" in out.output  # 0.2 < 1.0, the test table's c1
     assert "★★★★★" in (tmp_path / "x.out").read_text()
 
 
@@ -380,3 +380,28 @@ def test_interval_ends_get_digits_until_they_differ():
     assert format_interval(0.17712, 0.17718) == ("0.1771", "0.1772")
     assert format_interval(0.12, 0.31) == ("0.12", "0.31")
     assert format_interval(47.2, 52.9) == ("47", "53")
+
+
+# --------------------------------------------------------------------------------------------
+# Bounded output whatever a result holds (issue 13: absurd numbers and 100 000-character names)
+
+
+@pytest.mark.parametrize("value", [1e308, 1e-300, 123456789.0, -1e12, 5e-5])
+def test_absurd_energies_are_written_in_a_few_characters(value):
+    from energy_badge.text import format_energy, format_interval
+
+    assert len(format_energy(value)) <= 9, format_energy(value)
+    low, high = format_interval(value, value * 1.0001)
+    assert len(low) <= 10 and len(high) <= 10, (low, high)
+
+
+def test_a_huge_model_id_and_gpu_name_give_a_bounded_badge_and_label():
+    """A 100 000-character model id and GPU name (nothing simulated: the real rate and render)."""
+    res = make_energy_result(model_id="org/" + "m" * 100_000, gpu_name="NVIDIA " + "H" * 100_000)
+    rating = rate(res)
+    badge = badge_svg(res, rating)
+    label = label_svg(res, rating)
+    assert len(badge) < 5_000 and len(label) < 20_000, (len(badge), len(label))
+    assert "m" * 120 in label and "m" * 400 not in label  # shortened in the middle, not dropped
+    _, texts, width, _ = label_layout(res, rating)
+    assert all(t.width <= t.room + 1e-9 for t in texts)

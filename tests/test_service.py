@@ -75,7 +75,7 @@ def test_a_model_push_queues_one_job_and_duplicates_collapse(client, state_path)
     )
     assert row["hardware_class"] == "H100" and row["source"] == "webhook"
 
-    newer = client.post("/webhook", json=payload(sha=SHA2), headers=HEADERS)
+    newer = client.post("/webhook", json=payload(sha=SHA2, parent=SHA1), headers=HEADERS)  # pushed on SHA1
     assert newer.status_code == 202
     first, second = rows(state_path)
     assert first["status"] == "skipped" and first["reason_code"] == "superseded"
@@ -182,7 +182,7 @@ def test_badges_for_a_model_without_results_say_not_measured(client):
     svg = client.get("/badge/alice/nothing.svg")
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert "unrated" in svg.text and "not measured" in svg.text
-    assert "rating table 0.1.0-provisional" in svg.text  # the shipped table's version, not "?"
+    assert "rating table 0.2.0-provisional" in svg.text  # the shipped table's version, not "?"
     shields = client.get("/badge/alice/nothing.json")
     assert shields.json() == {
         "schemaVersion": 1,
@@ -195,9 +195,9 @@ def test_badges_for_a_model_without_results_say_not_measured(client):
 
 
 def test_badges_show_the_latest_canonical_result_with_caching_headers(client, state_path):
-    store_result(state_path, "alice/tiny-classifier", samples=(2.0, 2.1, 2.05))
+    store_result(state_path, "alice/tiny-classifier", samples=(0.30, 0.32, 0.31))
     svg = client.get("/badge/alice/tiny-classifier.svg")
-    assert svg.status_code == 200 and "★★★☆☆" in svg.text and "2.1 Wh/1k" in svg.text
+    assert svg.status_code == 200 and "★★★☆☆" in svg.text and "0.31 Wh/1k" in svg.text
     assert svg.headers["cache-control"] == f"public, max-age={BADGE_MAX_AGE}"
     etag = svg.headers["etag"]
     assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
@@ -206,7 +206,7 @@ def test_badges_show_the_latest_canonical_result_with_caching_headers(client, st
     weak = client.get("/badge/alice/tiny-classifier.svg", headers={"If-None-Match": f'"x", W/{etag}'})
     assert weak.status_code == 304
     shields = client.get("/badge/alice/tiny-classifier.json")
-    assert shields.json()["message"] == "★★★☆☆ 2.1 Wh/1k" and shields.json()["color"] == "yellow"
+    assert shields.json()["message"] == "★★★☆☆ 0.31 Wh/1k" and shields.json()["color"] == "yellow"
     assert shields.headers["etag"] != etag
     # a newer result changes the badge and its ETag
     store_result(state_path, "alice/tiny-classifier", sha=SHA2, samples=(10.0, 10.2))

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(
 
 MODELS = {
     "alice/mid": (2.0, 2.1),
-    "bob/lean": (0.3, 0.31),
+    "bob/lean": (0.10, 0.11),
     "carol/heavy": (12.0, 12.5),
     "dave/small": (0.9, 0.95),
 }

@@ -42,7 +42,7 @@ TOKEN = "hf_botToken0123456789abcdefghijkl"
 def test_webhook_to_worker_to_badge_with_an_injected_measure(tmp_path):
     state = tmp_path / "bot.sqlite"
     app = create_app(str(state), webhook_secret=SECRET, task=TASK, hardware_class="H100")
-    measure = synthetic_measure(samples=(2.0, 2.1, 2.05))
+    measure = synthetic_measure(samples=(0.30, 0.32, 0.31))
     worker = ServiceWorker(str(state), BulkConfig(task=TASK, hardware_class="H100"), measure=measure)
     with TestClient(app) as client:
         assert client.get("/badge/alice/tiny-classifier.json").json()["message"] == "not measured"
@@ -61,8 +61,8 @@ def test_webhook_to_worker_to_badge_with_an_injected_measure(tmp_path):
             worker.close()
         assert [c[0] for c in measure.calls] == ["alice/tiny-classifier", "bob/other"]
         badge = client.get("/badge/alice/tiny-classifier.svg")
-        assert "★★★☆☆ 2.1 Wh/1k" in badge.text
-        assert client.get("/badge/alice/tiny-classifier.json").json()["message"] == "★★★☆☆ 2.1 Wh/1k"
+        assert "★★★☆☆ 0.31 Wh/1k" in badge.text
+        assert client.get("/badge/alice/tiny-classifier.json").json()["message"] == "★★★☆☆ 0.31 Wh/1k"
         result = client.get("/results/alice/tiny-classifier").json()
         assert result["model"]["revision"] == payload()["repo"]["headSha"]
         page = client.get("/").text

@@ -119,7 +119,12 @@ class RunContext:
                 on_wait=self._read_wait,
                 before_attempt=self._take_read_token,
             )
-            self._hub = HubClient(token=self.config.token, endpoint=self.config.endpoint, retry=policy)
+            self._hub = HubClient(
+                token=self.config.token,
+                endpoint=self.config.endpoint,
+                retry=policy,
+                unreachable_is_final=True,  # a Hub that refuses the run's first request is down
+            )
         return self._hub
 
     def _take_read_token(self) -> None:
@@ -166,6 +171,25 @@ class RunContext:
         for key, value in values.items():
             if key != "result_json":
                 setattr(row, key, value)
+
+    def claim(self, row_id: int, expected: str, **values: Any) -> bool:
+        """Change a row only if the state still has it ``expected`` (see :meth:`set`); otherwise
+        :attr:`rows` takes the row as the state has it now (a webhook superseded it since the plan).
+
+        Returns:
+            Whether the row was changed.
+        """
+        values.setdefault("run_id", self.run_id)
+        row = self.rows[row_id]
+        if self.state.claim(row_id, expected, **values):
+            for key, value in values.items():
+                setattr(row, key, value)
+            return True
+        now = self.state.rows([row_id], light=True)
+        for key in ("status", "reason", "reason_code", "updated_at"):
+            if now:
+                setattr(row, key, getattr(now[0], key))
+        return False
 
     def wants_publish(self, row: JobRow) -> bool:
         """Whether a measured row is to be published under the run's policy."""

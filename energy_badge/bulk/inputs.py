@@ -199,7 +199,8 @@ def query_models(
     Raises:
         UsageError: no criterion at all (that would list the whole Hub).
         HubError: the Hub refused the query.
-        NetworkError: the Hub cannot be reached, or kept failing.
+        NetworkError: the Hub kept failing; :class:`~energy_badge.hub.client.HubUnreachableError`
+            at once when it refuses the connection.
     """
     from energy_badge.errors import UsageError
     from energy_badge.hub import HubClient, RetryPolicy
@@ -209,7 +210,10 @@ def query_models(
             "a Hub query needs --search, --author or --pipeline-tag (else it lists the whole Hub)"
         )
     client = HubClient(
-        token=token, endpoint=endpoint, retry=RetryPolicy(max_attempts=max_attempts, sleep=sleep)
+        token=token,
+        endpoint=endpoint,
+        retry=RetryPolicy(max_attempts=max_attempts, sleep=sleep),
+        unreachable_is_final=True,  # a refused first request: the Hub is down or mistyped, not busy
     )
     infos = client.list_models(
         search=search, author=author, pipeline_tag=pipeline_tag, limit=limit, expand=LISTING_EXPAND

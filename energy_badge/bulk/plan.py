@@ -6,7 +6,9 @@ card's opt-out key is read, and one state row per (model, sha, task, workload ve
 class) is written, in batches. A row that exists already is *resumed*, not redone. A model whose
 ``main`` moved only because of our own badge commit (or whose new revision changed nothing but the
 card and ``energy/``) keeps its earlier row. A model on the skip list is never looked up; a
-permanent failure to resolve is not looked up again (unless ``retry_failed``).
+permanent failure to resolve is not looked up again (unless ``retry_failed``). A Hub that refuses
+the run's first requests (down, or a wrong ``HF_ENDPOINT``) stops the planning at once with
+:class:`~energy_badge.hub.client.HubUnreachableError`: no model is marked failed for it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from energy_badge.bulk.context import RunContext
 from energy_badge.bulk.inputs import InputProblem, ModelRef
 from energy_badge.bulk.state import UNRESOLVED_PREFIX, JobKey, JobRow, utc_now
 from energy_badge.errors import EnergyBadgeError, HubError, InvalidFileError
+from energy_badge.hub.client import HubUnreachableError
 
 __all__ = ["OPT_OUT_KEYS", "Planner", "card_opt_out", "readme_opt_out"]
 
@@ -86,6 +89,10 @@ class Planner:
 
         Returns:
             The :class:`~energy_badge.bulk.config.Plan`.
+
+        Raises:
+            HubUnreachableError: the Hub refused the run's first requests (it is down or mistyped):
+                no model is marked failed for it.
         """
         from energy_badge.workload import load_workload
 
@@ -170,16 +177,21 @@ class Planner:
                     pending, return_when=concurrent.futures.FIRST_COMPLETED
                 )
                 for future in finished:
-                    writes.apply(future.result())
+                    resolved = future.result()
+                    if isinstance(resolved.error, HubUnreachableError):
+                        raise resolved.error  # every lookup would fail the same way: stop, say why
+                    writes.apply(resolved)
                     done += 1
                     run.emit("resolved", done=done, total=len(lookups), failed=writes.plan.unresolved)
                 writes.flush()
             writes.flush(force=True)
-        except BaseException:  # a stop while planning: what was resolved so far is kept
+        except BaseException as err:  # a stop while planning: what was resolved so far is kept
             run.stop()
             pool.shutdown(wait=True, cancel_futures=True)
             writes.flush(force=True)
-            run.state.finish_run(writes.plan.run_id, "interrupted while planning")
+            failed = isinstance(err, HubUnreachableError)
+            outcome = f"failed: {err}" if failed else "interrupted while planning"
+            run.state.finish_run(writes.plan.run_id, outcome)
             raise
         pool.shutdown(wait=True)
 

@@ -83,14 +83,20 @@ class Enqueued:
     """What :meth:`StateStore.enqueue` did.
 
     Attributes:
-        status: ``queued`` (a new pending row), ``duplicate`` (the row exists) or ``ignored``.
-        row_id: the row queued, found, or (ignored) the row whose commit the new head is.
-        reason: why it was ignored.
+        status: ``queued`` (a new pending row), ``duplicate`` (the row exists), ``ignored`` (our own
+            badge commit), ``superseded`` (an older commit than one known: recorded as skipped), or
+            ``unordered`` (nothing written: the caller must ask the Hub for main's head and call again).
+        row_id: the row queued, found, recorded, or (ignored) the row whose commit the new head is.
+        reason: why it was ignored or superseded.
+        pending: the revision now queued in its place, when that is another one (main's head).
+        pending_row: that revision's row.
     """
 
-    status: Literal["queued", "duplicate", "ignored"]
+    status: Literal["queued", "duplicate", "ignored", "superseded", "unordered"]
     row_id: int | None
     reason: str | None = None
+    pending: str | None = None
+    pending_row: int | None = None
 
 
 @dataclass

@@ -181,9 +181,17 @@ class Driver:
     def _submit(self, row_id: int) -> None:
         run = self.run
         row = run.rows[row_id]
-        run.set(
-            row_id, status="measuring", attempts=row.attempts + 1, started_at=utc_now(), next_attempt_at=None
+        claimed = run.claim(
+            row_id,
+            "pending",
+            status="measuring",
+            attempts=row.attempts + 1,
+            started_at=utc_now(),
+            next_attempt_at=None,
         )
+        if not claimed:  # no longer pending: a newer revision's webhook superseded it since the plan
+            run.done(row)
+            return
         run.emit("measuring", model=row.model, attempt=row.attempts)
         request = MeasureRequest(row_id, row.model, row.revision, row.task, run.config.measure_options())
         run.executor.submit(request)

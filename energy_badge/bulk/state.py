@@ -22,7 +22,12 @@ Consistency: every change is one transaction; the database is in WAL mode (reade
 ``synchronous=NORMAL`` (durable across a process crash; a power cut may lose the last transactions,
 never corrupt the file). A run that stopped leaves rows ``measuring`` / ``publishing``;
 :meth:`StateStore.recover` puts them back in the queue. An exclusive lock file (``<state>.lock``)
-keeps a second driver off the same state.
+keeps a second driver off the same state; it is keyed on the real file (a symlink to the state
+shares it) and removed when released.
+
+The badge service's webhook writes through the same store (:mod:`energy_badge.bulk.queue`: the
+``pushes`` table records each push's ``oldSha -> newSha``, so its pending rows follow the Hub's
+commit order).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from energy_badge.bulk.inputs import InputProblem
+from energy_badge.bulk.queue import WebhookQueue
 from energy_badge.bulk.records import (
     FINAL_STATUSES,
     MEASURED_STATUSES,
@@ -112,12 +119,22 @@ CREATE TABLE IF NOT EXISTS jobs (
     pr_num INTEGER,
     UNIQUE (model, revision, task, workload_version, hardware_class)
 );
+CREATE TABLE IF NOT EXISTS pushes (
+    model TEXT NOT NULL,
+    old_sha TEXT NOT NULL,
+    new_sha TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (model, new_sha, old_sha)
+);
 CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (task, workload_version, hardware_class, model);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
 CREATE INDEX IF NOT EXISTS service_jobs_by_model ON jobs (model);
+CREATE INDEX IF NOT EXISTS jobs_by_result ON jobs (canonical, status, updated_at, wh_per_1k, stars);
 """
 
 
+#: The tables and indexes :data:`_SCHEMA` creates.
+_SCHEMA_NAMES = tuple(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA))
 _COLUMNS = tuple(f.name for f in fields(JobRow))
 _STORED = ", ".join(f.name for f in fields(StoredResult))
 _HAS_RESULT = "result_json IS NOT NULL AND status IN ({})".format(
@@ -127,6 +144,13 @@ _LIGHT = ", ".join("NULL AS result_json" if c == "result_json" else c for c in _
 _UPDATABLE = frozenset(_COLUMNS) - {"id", "model", "task", "workload_version", "hardware_class", "created_at"}
 
 
+def _busy(err: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for another connection's lock (``database is locked``)."""
+    return getattr(err, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or (
+        "locked" in str(err)
+    )
+
+
 def _stored(row: sqlite3.Row) -> StoredResult:
     data = dict(row)
     if data["canonical"] is not None:
@@ -134,46 +158,64 @@ def _stored(row: sqlite3.Row) -> StoredResult:
     return StoredResult(**data)
 
 
-class StateStore:
+class StateStore(WebhookQueue):
     """The SQLite state file of bulk runs.
 
     Args:
-        path: the database file (created with its folder when missing).
-        exclusive: take the ``<path>.lock`` lock (a run's driver does; ``bulk-report`` does not).
+        path: the database file (created with its folder when missing); symlinks are resolved.
+        exclusive: take the lock, ``<real path>.lock`` (a run's driver does; ``bulk-report`` does not).
         create: create the file when missing (False: a missing file is an error).
+        busy_timeout_s: how long a write waits for another connection's transaction.
 
     Raises:
         UsageError: another process holds the lock (another run is using this state).
-        InvalidFileError: the file is not an energy-badge state database.
+        InvalidFileError: the file is not an energy-badge state database, is read-only (or its
+            folder is), or stayed locked by another process for ``busy_timeout_s``.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, exclusive: bool = True, create: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        exclusive: bool = True,
+        create: bool = True,
+        busy_timeout_s: float = 30.0,
+    ) -> None:
         self.path = Path(path)
-        if not create and not self.path.is_file():
+        #: The file itself, symlinks resolved: what is locked and opened (two paths to one file
+        #: share one lock).
+        self.real_path = Path(os.path.realpath(self.path))
+        if not create and not self.real_path.is_file():
             raise InvalidFileError(f"{self.path}: no such state file")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.real_path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_writable()
+        #: True when this store created the file (it did not exist before).
+        self.created = not self.real_path.exists()
         self._lock_file: Any = None
+        self._identity: tuple[int, int] | None = None
+        self._busy_timeout_s = busy_timeout_s
         if exclusive:
             self._take_lock()
         try:
-            self.conn = sqlite3.connect(os.fspath(self.path), timeout=30.0, isolation_level=None)
+            self.conn = sqlite3.connect(
+                os.fspath(self.real_path), timeout=busy_timeout_s, isolation_level=None
+            )
             self.conn.row_factory = sqlite3.Row
             mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":  # pragma: no cover - e.g. a network file system
                 raise InvalidFileError(f"{self.path}: SQLite cannot use WAL mode here ({mode})")
             self.conn.execute("PRAGMA synchronous=NORMAL")
-            with self.transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
-                found = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if found is None:
-                    self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-                elif found[0] != SCHEMA_VERSION:
-                    raise InvalidFileError(
-                        f"{self.path}: state schema version {found[0]}, "
-                        f"this energy-badge reads {SCHEMA_VERSION}"
-                    )
+            if not self._schema_current():
+                self._create_schema()
+            stat = os.stat(self.real_path)
+            self._identity = (stat.st_dev, stat.st_ino)
+        except sqlite3.OperationalError as err:
+            self.close()
+            if _busy(err):
+                raise InvalidFileError(
+                    f"{self.path}: the state is locked by another process (waited {busy_timeout_s:g} s)"
+                ) from err
+            raise InvalidFileError(f"{self.path}: cannot open the state database ({err})") from err
         except sqlite3.DatabaseError as err:
             self.close()
             raise InvalidFileError(f"{self.path}: not an energy-badge state database ({err})") from err
@@ -181,24 +223,73 @@ class StateStore:
             self.close()
             raise
 
+    def _schema_current(self) -> bool:
+        """Whether the file holds this version's schema already (a read: no write lock needed)."""
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        if not set(_SCHEMA_NAMES) <= tables:
+            return False
+        found = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return found is not None and found[0] == SCHEMA_VERSION
+
+    def _create_schema(self) -> None:
+        """Create what is missing of the schema (one write transaction); check the version."""
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            found = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if found is None:
+                self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            elif found[0] != SCHEMA_VERSION:
+                raise InvalidFileError(
+                    f"{self.path}: state schema version {found[0]}, this energy-badge reads {SCHEMA_VERSION}"
+                )
+
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def _check_writable(self) -> None:
+        """Refuse a state that cannot be written, saying so (SQLite would only say it cannot open it)."""
+        real = self.real_path
+        if real.exists() and not os.access(real, os.W_OK):
+            raise InvalidFileError(f"{self.path}: the state file is read-only; it must be writable")
+        if not os.access(real.parent, os.W_OK):
+            raise InvalidFileError(
+                f"{self.path}: the folder {real.parent} is read-only; SQLite writes the state's "
+                "-wal and -shm files (and the lock) beside it"
+            )
+
     def _take_lock(self) -> None:
+        """Take ``<real path>.lock`` (``flock``); keyed on the real file, so a symlink shares it.
+
+        The lock file is removed when the lock is released (:meth:`close`); a lock taken on a file
+        that was removed meanwhile is taken again on the new one.
+        """
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no lock
             return
-        handle = open(str(self.path) + ".lock", "a+")  # noqa: SIM115 - held until close()
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip()
-            handle.close()
-            raise UsageError(
-                f"{self.path} is in use by another bulk run{f' (pid {holder})' if holder else ''}; "
-                "wait for it to finish or stop it"
-            ) from None
+        lock_path = str(self.real_path) + ".lock"
+        for _ in range(100):
+            handle = open(lock_path, "a+")  # noqa: SIM115 - held until close()
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.seek(0)
+                holder = handle.read().strip()
+                handle.close()
+                raise UsageError(
+                    f"{self.path} is in use by another bulk run{f' (pid {holder})' if holder else ''}; "
+                    "wait for it to finish or stop it"
+                ) from None
+            try:
+                same = os.path.samestat(os.fstat(handle.fileno()), os.stat(lock_path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            handle.close()  # its holder removed it as we opened it: take the new one
+        else:  # pragma: no cover - a hundred removals in a row
+            raise UsageError(f"{self.path}: could not take its lock file {lock_path}")
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -206,7 +297,7 @@ class StateStore:
         self._lock_file = handle
 
     def close(self) -> None:
-        """Close the database and release the lock."""
+        """Close the database and release the lock (the lock file is removed)."""
         conn = getattr(self, "conn", None)
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
@@ -214,8 +305,50 @@ class StateStore:
             self.conn = None  # type: ignore[assignment]
         if self._lock_file is not None:
             with contextlib.suppress(OSError):
+                os.unlink(self._lock_file.name)  # while still holding it: see _take_lock
+            with contextlib.suppress(OSError):
                 self._lock_file.close()
             self._lock_file = None
+
+    def discard(self) -> None:
+        """Close the store and remove its files: for a state this run created and left without a job.
+
+        Nothing is removed when the store did not create the file, or when it holds any job.
+        """
+        conn = getattr(self, "conn", None)
+        holds = conn is None or conn.execute("SELECT EXISTS (SELECT 1 FROM jobs)").fetchone()[0]
+        self.close()
+        if holds or not self.created:
+            return
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(str(self.real_path) + suffix)
+
+    def write_lock_problem(self, wait_s: float) -> str | None:
+        """Why a write could not start now (another connection holds the write lock for longer than
+        ``wait_s``), or None. Takes the lock and lets it go at once; writes nothing."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("ROLLBACK")
+        except sqlite3.OperationalError as err:
+            return f"the state {self.path} is locked by another process ({err})"
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
+        return None
+
+    def file_problem(self) -> str | None:
+        """Why the state's path no longer leads to the file this store opened (deleted, replaced),
+        or None: SQLite would go on writing to a deleted file, and nothing would reach the disk."""
+        try:
+            stat = os.stat(self.real_path)
+        except OSError as err:
+            return f"the state file {self.path} is gone ({err.strerror}) since it was opened"
+        if self._identity is not None and (stat.st_dev, stat.st_ino) != self._identity:
+            return f"the state file {self.path} was replaced by another file since it was opened"
+        if not os.access(self.real_path, os.W_OK):
+            return f"the state file {self.path} is read-only now"
+        return None
 
     def __enter__(self) -> StateStore:
         return self
@@ -327,7 +460,11 @@ class StateStore:
     def latest_result(self, model: str, *, canonical: bool) -> StoredResult | None:
         """The latest measured row of ``model`` (only a canonical one when asked), or None."""
         where = f"model = ? AND {_HAS_RESULT}" + (" AND canonical = 1" if canonical else "")
-        query = f"SELECT {_STORED} FROM jobs WHERE {where} ORDER BY finished_at DESC, id DESC LIMIT 1"
+        # by the model's index (a badge's lookup), never by the leaderboard's jobs_by_result
+        query = (
+            f"SELECT {_STORED} FROM jobs INDEXED BY service_jobs_by_model WHERE {where} "
+            "ORDER BY finished_at DESC, id DESC LIMIT 1"
+        )
         row = self.conn.execute(query, (model,)).fetchone()
         return _stored(row) if row is not None else None
 
@@ -343,6 +480,17 @@ class StateStore:
             latest[(stored.task, stored.model)] = stored
         return list(latest.values())
 
+    def leaderboard_version(self) -> tuple[object, ...]:
+        """A cheap fingerprint (one covering-index scan) of the rows :meth:`latest_canonical_results`
+        reads: it changes when a canonical result is stored, changed or removed, so a cache of the
+        leaderboard can key on it."""
+        statuses = ", ".join(f"'{s}'" for s in MEASURED_STATUSES)
+        query = (
+            "SELECT COUNT(*), MAX(updated_at), TOTAL(wh_per_1k), TOTAL(stars), TOTAL(id), "
+            f"TOTAL(length(status)) FROM jobs WHERE canonical = 1 AND status IN ({statuses})"
+        )
+        return tuple(self.conn.execute(query).fetchone())
+
     def result_text(self, row_id: int) -> str | None:
         """The stored result's JSON text of a row (None before it is measured)."""
         row = self.conn.execute("SELECT result_json FROM jobs WHERE id = ?", (row_id,)).fetchone()
@@ -351,48 +499,6 @@ class StateStore:
         return row[0] if row[0] is None else str(row[0])
 
     # -- jobs: writes ------------------------------------------------------------------------
-
-    def enqueue(self, model: str, sha: str, key: JobKey, *, source: str) -> Enqueued:
-        """Queue (model, sha) as a ``pending`` row of ``key`` (one transaction).
-
-        A head that is our own badge commit (a row's ``commit_sha``) is ignored; a row that exists
-        is a duplicate; a ``pending`` row of an older revision of the model, never measured, is
-        marked skipped (superseded), as ``bulk`` does when planning.
-
-        Args:
-            model: the repo id.
-            sha: the head commit to measure.
-            key: the queue's task, workload version and hardware class.
-            source: where the request came from (``webhook``).
-        """
-        columns = key.columns()
-        with self.transaction() as conn:
-            own = conn.execute(
-                "SELECT id FROM jobs WHERE model = ? AND commit_sha = ? LIMIT 1", (model, sha)
-            ).fetchone()
-            if own is not None:
-                return Enqueued("ignored", int(own[0]), "the new head is our own badge commit")
-            now = utc_now()
-            cursor = conn.execute(
-                "INSERT INTO jobs (model, revision, task, workload_version, hardware_class, status, source, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) "
-                "ON CONFLICT (model, revision, task, workload_version, hardware_class) DO NOTHING",
-                (model, sha, key.task, key.workload_version, key.hardware_class, source, now, now),
-            )
-            where = "model = ? AND task = ? AND workload_version = ? AND hardware_class = ?"
-            values = (model, columns["task"], columns["workload_version"], columns["hardware_class"])
-            row = conn.execute(
-                f"SELECT id FROM jobs WHERE {where} AND revision = ?", (*values, sha)
-            ).fetchone()
-            row_id = int(row[0])
-            if not cursor.rowcount:
-                return Enqueued("duplicate", row_id)
-            conn.execute(
-                f"UPDATE jobs SET status = 'skipped', reason = ?, reason_code = 'superseded', updated_at = ? "
-                f"WHERE {where} AND status = 'pending' AND id != ?",
-                (f"superseded by a newer revision {sha[:12]}", now, *values, row_id),
-            )
-            return Enqueued("queued", row_id)
 
     def insert_many(self, rows: Iterable[dict[str, Any]]) -> int:
         """Insert new rows in one transaction; a row whose key exists already is left alone.

@@ -16,10 +16,15 @@ is a text splice that replaces exactly the lines of our key, or inserts them bef
 and compared with the old one, so a card we cannot edit safely raises instead of being damaged.
 
 Applying twice gives the same text as applying once, and an existing key or block is replaced
-where it is. No network: :mod:`energy_badge.hub` moves the bytes.
+where it is; markers inside code (a fenced or indented code block showing the block as an example)
+are the author's text. Every read is bounded (:mod:`energy_badge.card.limits`): a card too large, or
+YAML too nested or aliased (an alias bomb), is refused at once. :func:`card_conflicts` says when the
+card's ``pipeline_tag`` or ``base_model`` contradicts the result. No network:
+:mod:`energy_badge.hub` moves the bytes.
 """
 
 from energy_badge.card.block import BLOCK_END, BLOCK_START
+from energy_badge.card.consistency import PIPELINE_TAG_TASKS, card_conflicts, front_matter_conflicts
 from energy_badge.card.edit import (
     CardEdit,
     apply_to_card,
@@ -27,16 +32,35 @@ from energy_badge.card.edit import (
     read_front_matter,
     read_metadata,
 )
+from energy_badge.card.limits import (
+    MAX_ALIAS_EXPANSION,
+    MAX_CARD_BYTES,
+    MAX_FLOW_DEPTH,
+    MAX_FRONT_MATTER_BYTES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
+    CardLimitError,
+)
 from energy_badge.card.metadata import METADATA_KEY, SCHEMA_FILE, validate_metadata
 
 __all__ = [
     "BLOCK_END",
     "BLOCK_START",
+    "MAX_ALIAS_EXPANSION",
+    "MAX_CARD_BYTES",
+    "MAX_FLOW_DEPTH",
+    "MAX_FRONT_MATTER_BYTES",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_NODES",
     "METADATA_KEY",
+    "PIPELINE_TAG_TASKS",
     "SCHEMA_FILE",
     "CardEdit",
+    "CardLimitError",
     "apply_to_card",
     "apply_to_card_bytes",
+    "card_conflicts",
+    "front_matter_conflicts",
     "read_front_matter",
     "read_metadata",
     "validate_metadata",

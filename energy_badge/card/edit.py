@@ -15,6 +15,7 @@ from energy_badge.card.frontmatter import (
     split_front_matter,
     verify_front_matter,
 )
+from energy_badge.card.limits import MAX_CARD_BYTES, CardLimitError, check_card_size, utf8_size
 from energy_badge.card.lines import default_eol, iter_lines
 from energy_badge.card.metadata import METADATA_KEY, normalize_metadata, plain, validate_metadata
 from energy_badge.errors import InvalidFileError
@@ -85,13 +86,16 @@ def apply_to_card(card_text: str, metadata: Mapping[str, object], badge_markdown
         A :class:`CardEdit`; ``changed`` is False when the card already says exactly this.
 
     Raises:
-        InvalidFileError: ``metadata`` does not match its schema; the front matter is not valid
-            YAML, has duplicate keys (the Hub rejects them), is not a block mapping, or could not
-            be edited without changing anything else; the badge markers are unbalanced.
+        InvalidFileError: ``metadata`` does not match its schema; the card or its front matter is
+            larger, or its YAML more nested or aliased, than :mod:`energy_badge.card.limits`
+            allows; the front matter is not valid YAML, has duplicate keys (the Hub rejects them),
+            is not a block mapping, or could not be edited without changing anything else; the
+            badge markers (outside code) are unbalanced.
         ValueError: ``badge_markdown`` contains one of the block markers.
     """
     validate_metadata(metadata)
     check_badge(badge_markdown)
+    check_card_size(*utf8_size(card_text, MAX_CARD_BYTES))
     normalized = normalize_metadata(metadata)
 
     bom = _BOM if card_text.startswith(_BOM) else ""
@@ -111,6 +115,13 @@ def apply_to_card(card_text: str, metadata: Mapping[str, object], badge_markdown
         body = text[layout.body_start :]
 
     updated = bom + head + place_block(head, body, badge_markdown, eol)
+    if len(updated) > len(card_text):  # what we write must stay readable by us
+        try:
+            check_card_size(*utf8_size(updated, MAX_CARD_BYTES))
+        except CardLimitError as error:
+            raise CardLimitError(
+                f"cannot add the badge: the card would then be over a limit: {error}"
+            ) from None
     return CardEdit(original=card_text, updated=updated, changed=updated != card_text)
 
 
@@ -128,9 +139,11 @@ def apply_to_card_bytes(
         ``(new_bytes, changed)``; every byte outside our key and block is the input's own.
 
     Raises:
-        InvalidFileError: the bytes are not UTF-8, or as for :func:`apply_to_card`.
+        InvalidFileError: the bytes are more than :data:`~energy_badge.card.limits.MAX_CARD_BYTES`
+            or not UTF-8, or as for :func:`apply_to_card`.
         ValueError: as for :func:`apply_to_card`.
     """
+    check_card_size(len(data))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -152,9 +165,11 @@ def read_metadata(card_text: str) -> dict[str, object] | None:
         The mapping, or None when the card has no front matter or no such key.
 
     Raises:
-        InvalidFileError: the front matter is not valid YAML, has duplicate keys, is not a
-            mapping, or its ``energy_score`` value is not a mapping.
+        InvalidFileError: the card is too large or its YAML too nested or aliased
+            (:mod:`energy_badge.card.limits`); the front matter is not valid YAML, has duplicate
+            keys, is not a mapping, or its ``energy_score`` value is not a mapping.
     """
+    check_card_size(*utf8_size(card_text, MAX_CARD_BYTES))
     text = card_text[1:] if card_text.startswith(_BOM) else card_text
     layout = split_front_matter(text)
     if layout is None:
@@ -178,8 +193,11 @@ def read_front_matter(card_text: str) -> dict[str, object] | None:
         The mapping, or None when the card has no front matter (or an empty one).
 
     Raises:
-        InvalidFileError: the front matter is not valid YAML, has duplicate keys, or is not a mapping.
+        InvalidFileError: the card is too large or its YAML too nested or aliased
+            (:mod:`energy_badge.card.limits`: any card is answered in bounded time); the front
+            matter is not valid YAML, has duplicate keys, or is not a mapping.
     """
+    check_card_size(*utf8_size(card_text, MAX_CARD_BYTES))
     text = card_text[1:] if card_text.startswith(_BOM) else card_text
     layout = split_front_matter(text)
     if layout is None:

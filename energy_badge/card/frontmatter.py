@@ -7,17 +7,31 @@ mapping is ever dumped (:func:`dump_metadata`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import io
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from energy_badge.card.limits import (
+    MAX_ALIAS_EXPANSION,
+    MAX_FLOW_DEPTH,
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
+    CardLimitError,
+    check_front_matter_size,
+)
 from energy_badge.card.lines import eol_of, indent_of, is_blank, iter_lines, line_end, line_start, strip_eol
 from energy_badge.card.metadata import METADATA_KEY, plain
 from energy_badge.errors import InvalidFileError
+
+if TYPE_CHECKING:
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.scanner import Scanner
 
 __all__ = [
     "FENCE",
@@ -99,14 +113,28 @@ def _only_comments(content: str) -> bool:
 def parse_yaml(content: str, first_line: int) -> Parsed:
     """Compose and construct ``content`` with ruamel.yaml; the nodes' marks give offsets.
 
+    Bounded whatever the YAML holds (see :mod:`energy_badge.card.limits`): the size is checked
+    first, and the composed node graph is measured before anything is constructed or walked, so
+    an alias bomb or a recursive alias is refused at once. The garbage collector is paused while
+    ruamel builds its objects: its full collections made parsing superlinear (a 1 MiB front
+    matter took 70 % longer with it running).
+
+    Args:
+        content: the text between the fences.
+        first_line: the 0-based README.md line of ``content``'s first line, for messages.
+
     Raises:
+        CardLimitError: too large, too many nodes, nested too deeply, aliases that expand too far
+            or refer to themselves.
         InvalidFileError: not valid YAML, duplicate keys, or not a block mapping.
     """
     from ruamel.yaml import YAML
+    from ruamel.yaml.composer import MaxDepthExceededError
     from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.nodes import MappingNode
 
+    check_front_matter_size(content)
     if _only_comments(content):  # ruamel cannot compose a comment-only stream
         return Parsed(pairs=[], data=None)
     if "\t" in content:
@@ -114,18 +142,30 @@ def parse_yaml(content: str, first_line: int) -> Parsed:
         # every offset (and every structure) as it is, and we never write the parsed values back.
         content = _TRAILING_WHITESPACE.sub(lambda m: " " * len(m.group()), content)
     yaml = YAML(typ="safe", pure=True)  # no comment gathering: ~40 % faster than "rt", same marks
+    yaml.Scanner, yaml.Composer = _bounded_classes()
+    yaml.max_depth = MAX_YAML_DEPTH
     try:
-        constructor, parser = yaml.get_constructor_parser(content)
-        try:
-            node = constructor.composer.get_single_node()
-            # snapshot before constructing: merge keys (`<<: *x`) are flattened into node.value
-            pairs = list(node.value) if isinstance(node, MappingNode) else []
-            data = constructor.construct_document(node) if node is not None else None
-        finally:
-            parser.dispose()
+        with _gc_paused():
+            constructor, parser = yaml.get_constructor_parser(content)
+            try:
+                node = constructor.composer.get_single_node()
+                if node is not None:
+                    _check_node_graph(node, first_line)
+                # snapshot before constructing: merge keys (`<<: *x`) are flattened into node.value
+                pairs = list(node.value) if isinstance(node, MappingNode) else []
+                data = constructor.construct_document(node) if node is not None else None
+            finally:
+                parser.dispose()
+    except InvalidFileError:
+        raise
     except DuplicateKeyError as error:
         raise InvalidFileError(
             f"front matter has a duplicate key{_where(error, first_line)}; the Hub rejects duplicate keys"
+        ) from error
+    except MaxDepthExceededError as error:
+        raise CardLimitError(
+            f"front matter nests collections more than {MAX_YAML_DEPTH} deep{_where(error, first_line)}; "
+            "cannot read it"
         ) from error
     except MarkedYAMLError as error:
         problem = error.problem or error.context or "syntax error"
@@ -134,6 +174,8 @@ def parse_yaml(content: str, first_line: int) -> Parsed:
         ) from error
     except YAMLError as error:
         raise InvalidFileError(f"front matter is not valid YAML: {error}") from error
+    except RecursionError as error:
+        raise CardLimitError("front matter is nested too deeply to read") from error
     except Exception as error:  # a parser crash on odd input: refuse rather than guess
         raise InvalidFileError(f"front matter could not be parsed: {error!r}") from error
     if node is None:
@@ -143,6 +185,97 @@ def parse_yaml(content: str, first_line: int) -> Parsed:
     if node.flow_style:
         raise InvalidFileError("front matter is a flow-style mapping ({...}); cannot edit it safely")
     return Parsed(pairs=pairs, data=data)
+
+
+@functools.lru_cache(maxsize=1)
+def _bounded_classes() -> tuple[type[Scanner], type[Composer]]:
+    """ruamel's scanner and composer, refusing flow nesting and node counts beyond the limits as
+    they go (so the work done before a refusal is bounded too)."""
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.scanner import Scanner
+
+    class BoundedScanner(Scanner):
+        def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+            if self.flow_level >= MAX_FLOW_DEPTH:
+                raise CardLimitError(
+                    "front matter nests flow collections ([...] or {...}) more than "
+                    f"{MAX_FLOW_DEPTH} deep; cannot read it"
+                )
+            super().fetch_flow_collection_start(TokenClass, to_push)
+
+    class BoundedComposer(Composer):
+        nodes = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.nodes += 1
+            if self.nodes > MAX_YAML_NODES:
+                raise CardLimitError(
+                    f"front matter has more than {MAX_YAML_NODES:,} YAML nodes; energy-badge reads no more "
+                    "(card metadata rarely has 10,000)"
+                )
+            return super().compose_node(parent, index)
+
+    return BoundedScanner, BoundedComposer
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector; it is switched on again only if it was on (so two
+    threads parsing at once, or a caller that switched it off, end as they should)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _check_node_graph(root: Any, first_line: int) -> None:
+    """Refuse a node graph that aliases make too large once expanded, or that contains itself.
+
+    One iterative depth-first pass over the distinct nodes (an alias is the very node it names,
+    so shared nodes are visited once), computing each node's expanded size bottom-up.
+
+    Raises:
+        InvalidFileError: an alias refers to a node that contains it; or the expanded tree has
+            more than :data:`MAX_ALIAS_EXPANSION` nodes beyond the distinct ones.
+    """
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    def children(node: Any) -> list[Any]:
+        if isinstance(node, MappingNode):
+            return [item for pair in node.value for item in pair]
+        if isinstance(node, SequenceNode):
+            return list(node.value)
+        return []
+
+    expanded: dict[int, int] = {}
+    open_nodes: set[int] = set()  # the current path: a node met again here is its own ancestor
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            expanded[key] = 1 + sum(expanded[id(child)] for child in children(node))
+            continue
+        if key in expanded:
+            continue
+        if key in open_nodes:
+            raise CardLimitError(
+                f"front matter has a recursive YAML alias (a node that contains itself) at README.md line "
+                f"{first_line + node.start_mark.line + 1}; cannot read it"
+            )
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children(node) if id(child) not in expanded)
+    extra = expanded[id(root)] - len(expanded)
+    if extra > MAX_ALIAS_EXPANSION:
+        raise CardLimitError(
+            f"front matter's YAML aliases (*name) expand it by {extra:,} nodes, more than the "
+            f"{MAX_ALIAS_EXPANSION:,} energy-badge reads (an alias bomb?); cannot read it"
+        )
 
 
 def _where(error: Any, first_line: int) -> str:
@@ -234,12 +367,18 @@ def verify_front_matter(
     """Parse the edited front matter and check that only our key changed.
 
     Raises:
+        CardLimitError: with our key written, the front matter would be beyond a limit of
+            :mod:`energy_badge.card.limits` (so energy-badge could not read its own card again).
         InvalidFileError: the splice changed the meaning of anything else (e.g. an alias into
             the replaced lines, a ``...`` document end marker), so the card is left alone.
     """
     first_line = location.content_line if location is not None else 1
     try:
         new = parse_yaml(new_content, first_line)
+    except CardLimitError as error:
+        raise CardLimitError(
+            f"cannot write {METADATA_KEY}: the card would then be over a limit: {error}"
+        ) from error
     except InvalidFileError as error:
         cause = getattr(error.__cause__, "problem", None) or str(error)
         raise InvalidFileError(

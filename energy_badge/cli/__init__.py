@@ -2,14 +2,16 @@
 
 Commands live in one module each and are imported only when used, so ``energy-badge --help``
 does not import torch. Library errors become a one-line message and the exit code their class
-carries (see :mod:`energy_badge.errors`).
+carries (see :mod:`energy_badge.errors`); click's own usage errors (an unknown option, a value out
+of range) are one line too, ``error: ... (see 'energy-badge measure --help')``, with click's exit
+code 2, instead of click's three lines of usage and ``Error:``.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import NoReturn
+from typing import IO, Any, NoReturn
 
 import click
 
@@ -74,6 +76,23 @@ def fail(error: EnergyBadgeError) -> NoReturn:
     sys.exit(error.exit_code)
 
 
+class _OneLineError(click.ClickException):
+    """A click error (usage or other) shown as one ``error:`` line, with the original's exit code."""
+
+    def __init__(self, error: click.ClickException) -> None:
+        from energy_badge.text import one_line
+
+        message = one_line(error.format_message(), limit=1000)
+        ctx = getattr(error, "ctx", None)
+        if isinstance(error, click.UsageError) and ctx is not None:
+            message += f" (see '{ctx.command_path} --help')"
+        super().__init__(message)
+        setattr(self, "exit_code", error.exit_code)  # noqa: B010 - a ClassVar in click's stubs, set per error
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
 class _LazyGroup(click.Group):
     """A group whose subcommands are imported on first use, with library errors mapped to exit codes."""
 
@@ -92,11 +111,25 @@ class _LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, entry[2]) for name, entry in _COMMANDS.items()])
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:  # noqa: D102 - the group's own options (`energy-badge --bogus`)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _OneLineError:
+            raise
+        except click.ClickException as error:
+            raise _OneLineError(error) from error
+
     def invoke(self, ctx: click.Context) -> object:  # noqa: D102
         try:
             return super().invoke(ctx)
         except EnergyBadgeError as error:
             fail(error)
+        except _OneLineError:
+            raise
+        except click.ClickException as error:  # a subcommand's usage error, or an unknown command
+            raise _OneLineError(error) from error
 
 
 @click.group(cls=_LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})

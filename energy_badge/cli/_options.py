@@ -21,8 +21,9 @@ _MEASUREMENT_OPTIONS = [
     ),
     click.option(
         "--queries",
-        type=click.IntRange(min=1),
-        help="Run only the first N queries (smoke run; non-canonical).",
+        type=click.IntRange(1, 1000),
+        help="Run only the first N queries, 1 to 1000 (every canonical workload has 1000; a smoke run; "
+        "non-canonical).",
     ),
     click.option(
         "--device",

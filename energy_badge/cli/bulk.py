@@ -183,7 +183,7 @@ def bulk(
     from energy_badge.bulk.job import BulkConfig, BulkJob
     from energy_badge.bulk.report import write_reports
     from energy_badge.bulk.state import StateStore
-    from energy_badge.errors import UsageError
+    from energy_badge.errors import EnergyBadgeError, UsageError
 
     query = any(v is not None for v in (search, author, pipeline_tag))
     if models_file and query:
@@ -237,20 +237,27 @@ def bulk(
         _quiet_libraries()
     with contextlib.ExitStack() as stack:
         state = stack.enter_context(StateStore(state_path))
-        runner = _make_executor(
-            executor, ray_address, gpus_per_task, cpus_per_task, max_in_flight, hardware_class, gpu_index
-        )
-        stack.callback(runner.close)
-        progress = stack.enter_context(_Progress(err, verbose=verbose))
-        job = BulkJob(state, config, executor=runner, on_event=progress.event)
         try:
-            with _sigterm_as_interrupt():
-                plan, summary = job.execute(refs, problems)
+            runner = _make_executor(
+                executor, ray_address, gpus_per_task, cpus_per_task, max_in_flight, hardware_class, gpu_index
+            )
+            stack.callback(runner.close)
+            progress = stack.enter_context(_Progress(err, verbose=verbose))
+            job = BulkJob(state, config, executor=runner, on_event=progress.event)
+            try:
+                with _sigterm_as_interrupt():
+                    plan, summary = job.execute(refs, problems)
+            except EnergyBadgeError:
+                progress.stop(clear=True)  # the error's one line says it all
+                raise
+            finally:
+                progress.stop()
         except KeyboardInterrupt:
-            progress.stop()
             err.print(f"interrupted while planning; the state in {_escape(state_path)} is consistent")
             sys.exit(EXIT_INTERRUPTED)
-        progress.stop()
+        except EnergyBadgeError:
+            state.discard()  # a state this run created and left without a job is not left behind
+            raise
         csv_path, html_path = write_reports(state, report_dir or _default_report_dir(state_path))
         _print_summary(plan, summary, state_path, csv_path, html_path)
     if summary.outcome == "interrupted":
@@ -382,9 +389,18 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def stop(self) -> None:
+    def stop(self, *, clear: bool = False) -> None:
+        """Stop the display; ``clear``: leave no trace of it (a failed run's error says it all)."""
         if not self._stopped:
             self._stopped = True
+            if clear:
+                self.progress.live.transient = True
+                quiet, self.console.quiet = self.console.quiet, True
+                try:
+                    self.progress.stop()
+                finally:
+                    self.console.quiet = quiet
+                return
             if self.main is not None:
                 self.progress.update(self.main, description="models")
             self.progress.stop()

@@ -28,7 +28,13 @@ def card(result_file: str, readme: str, write: bool, table_file: str | None) -> 
     stays as it is. The badge links to energy/badge.svg and energy/result.json, the files
     `energy-badge publish` puts next to the card. Only a canonical result measured with the
     model's own weights goes on a card (exit code 4 otherwise).
+
+    README must be a regular file (a symbolic link, FIFO or device is refused, exit code 4) of at
+    most 4 MiB. When the card's pipeline_tag or base_model contradicts the result (say,
+    pipeline_tag: sentence-similarity and a text-classification result), a `warning:` line says so
+    on stderr; the change is still shown or written.
     """
+    from energy_badge.card import card_conflicts
     from energy_badge.publish import edit_card_file
     from energy_badge.rating import load_table, rate
     from energy_badge.result import load_result
@@ -36,6 +42,11 @@ def card(result_file: str, readme: str, write: bool, table_file: str | None) -> 
     result = load_result(result_file)
     rating = rate(result, load_table(table_file))
     edit = edit_card_file(result, rating, readme, write=write)
+    hub_model = result.model_source == "hub"
+    for line in card_conflicts(
+        edit.original, task=result.task, model_id=result.model_id, hub_model=hub_model
+    ):
+        click.echo(f"warning: {line}", err=True)
     if not edit.changed:
         click.echo(f"no change: {readme} already has this badge and metadata")
         return

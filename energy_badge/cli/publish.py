@@ -42,7 +42,9 @@ def publish(
     updates the open pull request instead of opening another. The token comes from HF_TOKEN or
     `hf auth login`; HF_ENDPOINT picks another Hub. Only a canonical result measured with the
     model's own weights is published (exit code 4 otherwise); exit code 4 also when the repo is
-    not found or not writable, 5 when the Hub cannot be reached.
+    not found or not writable, 5 when the Hub cannot be reached. When the card's pipeline_tag or
+    base_model contradicts the result, a `warning:` line says so on stderr and the badge is still
+    published (the same rule as `energy-badge card`).
     """
     from energy_badge import hub
     from energy_badge.publish import badge_alt_text, publish_plan
@@ -51,7 +53,14 @@ def publish(
 
     result = load_result(result_file)
     rating = rate(result, load_table(table_file))
-    plan = publish_plan(result, rating, repo_id=repo_id, create_pr=create_pr)
+    warned: set[str] = set()
+
+    def on_warning(line: str) -> None:  # the README is edited again on each round: say it once
+        if line not in warned:
+            warned.add(line)
+            click.echo(f"warning: {line}", err=True)
+
+    plan = publish_plan(result, rating, repo_id=repo_id, create_pr=create_pr, on_warning=on_warning)
     click.echo(f"{plan.repo_id}: {badge_alt_text(rating)} (rating table {rating.table_version})")
     if rating.stars is None:
         click.echo(f"unrated: {rating.unrated_reason}")

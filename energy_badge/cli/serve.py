@@ -143,7 +143,9 @@ def _worker(opts: dict[str, Any], config: BulkConfig, in_flight: int = 1) -> Ser
 )
 @click.option(
     "--webhook-secret",
-    help=f"The secret the Hub sends in X-Webhook-Secret [default: ${SECRET_ENV}; required].",
+    help=f"The secret the Hub sends in X-Webhook-Secret. Prefer ${SECRET_ENV} (required, one or the "
+    "other): a value given here is visible to every user of this machine in the process list "
+    "(ps, /proc/<pid>/cmdline).",
 )
 @click.option(
     "--workers",
@@ -168,6 +170,12 @@ def serve(host: str, port: int, webhook_secret: str | None, workers: int, max_bo
     Jobs go into the SQLite state (--state); `energy-badge worker` (or --workers 1) measures and
     publishes them with the same code as `bulk`. One worker per state file; with --executor ray,
     --workers N measures N models at once on the Ray cluster, one GPU each.
+
+    The webhook secret comes from $ENERGY_BADGE_WEBHOOK_SECRET (--webhook-secret works too, but
+    shows the secret to every user of the machine). Pushes are queued in the Hub's commit order:
+    when their webhooks cannot tell (one lost, or no updatedRefs), the Hub is asked where main
+    is ($HF_ENDPOINT, $HF_TOKEN). A push that cannot be recorded now (the state locked, gone or
+    read-only; the Hub not answering) gets 503 with Retry-After, and /healthz says why.
     """
     import socket
 
@@ -176,9 +184,15 @@ def serve(host: str, port: int, webhook_secret: str | None, workers: int, max_bo
     from energy_badge.errors import UsageError
     from energy_badge.service.app import create_app
 
+    if webhook_secret:
+        click.echo(
+            f"warning: --webhook-secret is visible to every user of this machine in the process list; "
+            f"set ${SECRET_ENV} instead",
+            err=True,
+        )
     secret = webhook_secret or os.environ.get(SECRET_ENV, "")
     if not secret:
-        raise UsageError(f"a webhook secret is required: --webhook-secret or ${SECRET_ENV}")
+        raise UsageError(f"a webhook secret is required: ${SECRET_ENV} (or --webhook-secret)")
     config = _config(opts)
     worker = _worker(opts, config, workers) if workers else None
     thread: threading.Thread | None = None
@@ -214,6 +228,7 @@ def serve(host: str, port: int, webhook_secret: str | None, workers: int, max_bo
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)  # connections made before uvicorn is up wait in the backlog, not refused
     except OSError as err:
         sock.close()
         raise UsageError(f"cannot listen on {host}:{port}: {err.strerror}") from None

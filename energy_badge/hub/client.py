@@ -9,6 +9,11 @@
 not huggingface_hub's objects. :meth:`~HubClient.create_commit` is the one write: one POST, never
 retried, its failure raised as the client raised it, for the publish round to sort.
 
+An endpoint that refuses connections before it ever answered is down or mistyped, not busy: a
+client made with ``unreachable_is_final=True`` (the bulk job's) does not retry that, and raises
+:class:`HubUnreachableError` at once; once the Hub has answered, a failed connection is retried
+like any transient failure.
+
 huggingface_hub is imported inside the methods; ``HF_ENDPOINT``, ``HF_TOKEN`` and ``hf auth login``
 work as for any Hub tool.
 """
@@ -21,11 +26,11 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from energy_badge import __version__
 from energy_badge.errors import EnergyBadgeError, HubError, NetworkError
-from energy_badge.hub.retry import RetryPolicy
+from energy_badge.hub.retry import RetryPolicy, http_status, is_connect_failure
 from energy_badge.hub.translate import failure_types, scrub, translate_error
 
 if TYPE_CHECKING:
@@ -36,6 +41,7 @@ __all__ = [
     "CommitEntry",
     "CommitResult",
     "HubClient",
+    "HubUnreachableError",
     "PullRequest",
     "RepoFile",
     "RepoInfo",
@@ -75,6 +81,10 @@ def resolve_endpoint(endpoint: str | None = None) -> str:
     from huggingface_hub import constants
 
     return constants.ENDPOINT.rstrip("/")
+
+
+class HubUnreachableError(NetworkError):
+    """The Hub endpoint refused the connection (or has no such host) before it ever answered."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,20 @@ def _repo_info(info: ModelInfo) -> RepoInfo:
     return RepoInfo(info.id, str(info.sha) if info.sha else None, files, card)
 
 
+def _models_page(
+    url: str, params: list[tuple[str, str | int | float | bool | None]] | None, headers: dict[str, str]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a model listing and the next page's URL (``Link: <...>; rel="next"``), if any."""
+    from huggingface_hub.utils import get_session, hf_raise_for_status
+
+    response = get_session().get(url, params=params, headers=headers)
+    hf_raise_for_status(response)
+    items = response.json()
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise HubError("the Hub's model listing is not a list of models")
+    return items, response.links.get("next", {}).get("url")
+
+
 class HubClient:
     """A connection to one Hub endpoint with one token (see the module docstring).
 
@@ -176,15 +200,24 @@ class HubClient:
             then the ``hf auth login`` token), and there may be none.
         endpoint: the Hub endpoint (default :func:`resolve_endpoint`).
         retry: how reads are retried (default :class:`~energy_badge.hub.retry.RetryPolicy()`).
+        unreachable_is_final: a connection that cannot be made before the Hub ever answered this
+            client is not retried: :class:`HubUnreachableError` at once (see the module docstring).
     """
 
     def __init__(
-        self, *, token: str | None = None, endpoint: str | None = None, retry: RetryPolicy | None = None
+        self,
+        *,
+        token: str | None = None,
+        endpoint: str | None = None,
+        retry: RetryPolicy | None = None,
+        unreachable_is_final: bool = False,
     ) -> None:
         from huggingface_hub import HfApi, get_token
 
         self.endpoint = resolve_endpoint(endpoint)
         self.retry = retry or RetryPolicy()
+        self.unreachable_is_final = unreachable_is_final
+        self._reached = False
         self._secrets: list[str] = [token] if token else []
         self.token: str | None = token or get_token()
         if self.token and self.token not in self._secrets:
@@ -218,13 +251,37 @@ class HubClient:
             repo_id, revision: named in the error.
 
         Raises:
+            HubUnreachableError: ``unreachable_is_final`` and no connection could be made to a Hub
+                that never answered this client.
             HubError, ModelNotFoundError, GatedModelError, NetworkError: see
                 :mod:`energy_badge.hub.translate`.
         """
+
+        def attempt() -> T:
+            try:
+                out = fn()
+            except BaseException as err:
+                if http_status(err) is not None:
+                    self._reached = True
+                raise
+            self._reached = True
+            return out
+
         try:
-            return self.retry.call(fn, what=what, subject=repo_id or "the Hub")
+            return self.retry.call(attempt, what=what, subject=repo_id or "the Hub", final=self._unreachable)
         except failure_types() as err:
-            raise self.translate(err, what=what, repo_id=repo_id, revision=revision) from err
+            error = self.translate(err, what=what, repo_id=repo_id, revision=revision)
+            if self._unreachable(err) and isinstance(error, NetworkError):
+                raise HubUnreachableError(str(error)) from err
+            raise error from err
+
+    @property
+    def reached(self) -> bool:
+        """Whether the Hub has answered this client at least once (any HTTP answer counts)."""
+        return self._reached
+
+    def _unreachable(self, err: BaseException) -> bool:
+        return self.unreachable_is_final and not self._reached and is_connect_failure(err)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -397,20 +454,42 @@ class HubClient:
         limit: int | None,
         expand: Sequence[str],
     ) -> list[RepoInfo]:
-        """Models matching a Hub listing query, in the Hub's order (the whole listing is one read)."""
+        """Models matching a Hub listing query, in the Hub's order.
 
-        def get() -> list[RepoInfo]:
-            listing = self._api.list_models(
-                search=search,
-                author=author,
-                pipeline_tag=pipeline_tag,
-                limit=limit,
-                expand=list(expand),  # type: ignore[arg-type]
-            )
-            return [_repo_info(info) for info in listing]
+        Each page (``Link: <...>; rel="next"``) is one read under the retry policy: a page that
+        fails is tried again, not the whole listing (huggingface_hub's own ``list_models`` retries
+        every page itself, on top of ours, with its own waits and log lines).
+        """
+        import functools
 
+        from huggingface_hub.hf_api import ModelInfo
+        from huggingface_hub.utils import build_hf_headers
+
+        params: list[tuple[str, str | int | float | bool | None]] = []
+        for key, value in (("search", search), ("author", author), ("pipeline_tag", pipeline_tag)):
+            if value:
+                params.append((key, value))
+        if limit is not None:
+            params.append(("limit", limit))
+        params += [("expand", e) for e in expand]
         what = f"list models (search={search!r}, author={author!r}, pipeline_tag={pipeline_tag!r})"
-        return self.read(what, get)
+        headers = build_hf_headers(
+            token=self.token if self.token else False,
+            library_name="energy-badge",
+            library_version=__version__,
+        )
+        url: str | None = f"{self.endpoint}/api/models"
+        page_params: list[tuple[str, str | int | float | bool | None]] | None = (
+            params  # the next pages' URLs carry them
+        )
+        out: list[RepoInfo] = []
+        while url is not None and (limit is None or len(out) < limit):
+            items, url = self.read(what, functools.partial(_models_page, url, page_params, headers))
+            page_params = None
+            for item in items:
+                item.setdefault("siblings", None)
+                out.append(_repo_info(ModelInfo(**item)))
+        return out[:limit] if limit is not None else out
 
     # -- the one write --------------------------------------------------------------------------
 

@@ -10,6 +10,10 @@ A **read** (model info, a card download, a listing, the discussions list) is ret
 * **408 and 5xx**, a dropped or refused connection, a timeout, an answer that is not JSON (a
   proxy's HTML error page): exponential backoff, 1 s, 2 s, 4 s ... at most ``max_backoff_s``.
 
+A caller may say that a transient failure is final after all (``call(..., final=...)``): the
+gateway's client does so for a connection refused by a Hub that never answered it (a Hub that is
+down or mistyped, not busy; see :class:`~energy_badge.hub.client.HubClient`).
+
 Anything else (404, 401, 403, a gated repo, a bad request) fails at once, and so does a file
 download that could not reach the Hub (``LocalEntryNotFoundError``): huggingface_hub's download
 functions have already retried it with their own backoff. The **commit POST is
@@ -43,6 +47,7 @@ __all__ = [
     "Wait",
     "backoff",
     "http_status",
+    "is_connect_failure",
     "rate_limit_wait",
     "retry_after",
     "too_long",
@@ -129,6 +134,14 @@ def _is_transport(err: BaseException | None) -> bool:
     return isinstance(err, (httpx2.TransportError, ConnectionError, TimeoutError))
 
 
+def is_connect_failure(err: BaseException | None) -> bool:
+    """Whether ``err`` says no connection could be made at all (refused, no such host, no route,
+    connect timeout), as opposed to a connection that broke or an answer that was an error."""
+    import httpx2
+
+    return isinstance(err, (httpx2.ConnectError, httpx2.ConnectTimeout, ConnectionRefusedError))
+
+
 def transient_reason(err: BaseException, what: str) -> str | None:
     """Why ``err`` is worth another try (the wait's reason), or None when it is not.
 
@@ -197,13 +210,22 @@ class RetryPolicy:
         if seconds > 0:
             (self.sleep or _default_sleep)(seconds)
 
-    def call(self, fn: Callable[[], T], *, what: str, subject: str = "the Hub") -> T:
+    def call(
+        self,
+        fn: Callable[[], T],
+        *,
+        what: str,
+        subject: str = "the Hub",
+        final: Callable[[BaseException], bool] | None = None,
+    ) -> T:
         """Run one read, retrying transient failures.
 
         Args:
             fn: the read.
             what: what it does, for the waits' reasons (``read alice/x@main``).
             subject: who is rate limited, for the give-up message (a repo id).
+            final: says of a transient failure that it is not worth another try after all (the
+                gateway's client: a refused connection before the Hub ever answered).
 
         Returns:
             What ``fn`` returned.
@@ -239,7 +261,9 @@ class RetryPolicy:
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_attempts),
-            retry=tenacity.retry_if_exception(lambda err: transient_reason(err, what) is not None),
+            retry=tenacity.retry_if_exception(
+                lambda err: transient_reason(err, what) is not None and not (final is not None and final(err))
+            ),
             wait=wait,
             sleep=self._sleep,
             before=before,

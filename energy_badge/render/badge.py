@@ -11,6 +11,7 @@ from energy_badge.render.svg import (
     LABEL_BG,
     SHIELDS_COLORS,
     UNRATED_SHIELDS_COLOR,
+    bounded,
     star_color,
     text_color,
     text_element,
@@ -59,13 +60,13 @@ def describe(result: EnergyResult | None, rating: Rating) -> str:
         head = f"{BADGE_LABEL}: unrated"
     if rating.value is not None:
         head += f", {format_energy(rating.value)} {UNIT}"
-    where = f"{rating.model_id}, {rating.task}"
+    where = f"{bounded(rating.model_id)}, {rating.task}"
     gpu = result.gpu_name if result is not None else None
     if rating.hardware_class or gpu:
-        where += f" on {rating.hardware_class or gpu}"
-    tail = f" ({where}; rating table {rating.table_version})"
+        where += f" on {bounded(rating.hardware_class or gpu or '')}"
+    tail = f" ({where}; rating table {bounded(rating.table_version)})"
     if not rating.stars and rating.unrated_reason:
-        tail += f": {rating.unrated_reason}"
+        tail += f": {bounded(rating.unrated_reason, 1000)}"
     return head + tail
 
 

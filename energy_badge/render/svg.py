@@ -25,6 +25,7 @@ __all__ = [
     "STAR_COLORS",
     "UNRATED_COLOR",
     "UNRATED_SHIELDS_COLOR",
+    "bounded",
     "cut_label",
     "fit_text",
     "num",
@@ -60,6 +61,19 @@ def _face(bold: bool) -> tuple[dict[int, int], int, int]:
     return advances, face["units_per_em"], face["fallback_advance"]
 
 
+#: The most characters any text is laid out with: far more than a badge or a label can show, and
+#: a bound on the layout's work whatever a result holds (a 100 000-character model id).
+MAX_LAYOUT_CHARS = 300
+
+
+def bounded(text: str, limit: int = MAX_LAYOUT_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, with ``…`` in the middle when cut."""
+    if len(text) <= limit:
+        return text
+    keep = limit - 1
+    return text[: (keep + 1) // 2] + "…" + text[len(text) - keep // 2 :]
+
+
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """Width in px of ``text`` set in DejaVu Sans at ``size`` px (sum of advances, no kerning).
 
@@ -86,6 +100,7 @@ def fit_text(
         :func:`text_width` is at most ``max_width``.
     """
     min_size = size * 0.8 if min_size is None else min_size
+    text = bounded(text)
     width = text_width(text, size, bold=bold)
     if width <= max_width:
         return text, size
@@ -113,6 +128,7 @@ def wrap_name(
     the last ``/``, ``-``, ``_`` or ``.`` that lets the first line fit at ``small``. The lines
     may still need shrinking or shortening (:func:`fit_text`) down to ``min_size``.
     """
+    name = bounded(name)
     if text_width(name, small, bold=True) <= room:
         return [name]
     breaks = [i + 1 for i, ch in enumerate(name[:-1]) if ch in "/-_."]
@@ -130,7 +146,7 @@ def wrap_words(text: str, room: float, size: float, *, bold: bool = False, max_l
     """Break ``text`` at spaces into lines that fit ``room`` px; the last line may need shortening."""
     lines: list[str] = []
     current = ""
-    for word in text.split():
+    for word in bounded(text).split():
         trial = f"{current} {word}" if current else word
         if current and text_width(trial, size, bold=bold) > room:
             lines.append(current)
@@ -145,7 +161,7 @@ def wrap_words(text: str, room: float, size: float, *, bold: bool = False, max_l
 
 def cut_label(value: float) -> str:
     """A cut point with 3 significant digits (whole numbers from 100 up): 0.502, 74.5, 2900."""
-    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+    return f"{value:.0f}" if 100 <= value < 1e6 else f"{value:.3g}"
 
 
 def xml(text: str) -> str:

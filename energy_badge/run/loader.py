@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import pickle
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,8 @@ from energy_badge.errors import (
     UnsafeModelError,
     UsageError,
 )
-from energy_badge.run import fit, source
+from energy_badge.files import read_json
+from energy_badge.run import fit, safety, source
 from energy_badge.run.runner import ModelInfo, TaskRunner
 from energy_badge.run.runners import RUNNERS
 
@@ -133,6 +136,7 @@ def load_runner(
 
     path = Path(model).expanduser()
     snap: source.HubSnapshot | None = None
+    code = source.REMOTE_CODE_PATTERNS if trust_remote_code else ()
     if path.is_dir():
         if revision is not None:
             raise UsageError("--revision applies to Hub models, not to a local folder")
@@ -141,16 +145,18 @@ def load_runner(
         raise ModelNotFoundError(f"{model} is a file, not a model folder or a Hub model id")
     elif source.looks_like_repo_id(model):
         snap = source.resolve_hub(model, revision=revision, token=token, endpoint=endpoint)
-        extra = source.REMOTE_CODE_PATTERNS if trust_remote_code else ()
-        meta = [f for f in snap.files if source.matches(f, source.META_PATTERNS + extra)]
-        if "config.json" not in meta:
+        if "config.json" not in snap.files:
             raise ModelNotFoundError(f"{model} is not a transformers model: it has no config.json")
         folder = source.download(
-            snap, source.META_PATTERNS + extra, token=token, endpoint=endpoint, cache_dir=cache_dir
+            snap, source.META_PATTERNS + code, token=token, endpoint=endpoint, cache_dir=cache_dir
         )
     else:
         raise ModelNotFoundError(f"{model} is neither a local folder nor a valid Hub model id")
 
+    # No file is read before it is checked: a regular file inside the folder, no link out of it.
+    on_disk = source.local_files(folder)
+    meta = source.meta_files(on_disk, trust_remote_code=trust_remote_code)
+    safety.check_files(folder, meta, name=model)
     # Early refusals, from config.json and the file list only.
     config = fit.read_config(folder, model)
     fit.check_task_fit(folder, task, name=model)
@@ -159,28 +165,36 @@ def load_runner(
         raise UnsafeModelError(
             f"{model} needs code from its repository to run ({classes}); pass --trust-remote-code to allow it"
         )
-    files = snap.files if snap is not None else source.local_files(folder)
-    plan = source.plan_weights(files, allow_pickle=allow_pickle, random_weights=random_weights, name=model)
-
-    content_sha = None
-    if snap is not None:
-        if plan.patterns:
-            folder = source.download(
-                snap,
-                source.META_PATTERNS
-                + plan.patterns
-                + (source.REMOTE_CODE_PATTERNS if trust_remote_code else ()),
-                token=token,
-                endpoint=endpoint,
-                cache_dir=cache_dir,
-            )
+    names = snap.files if snap is not None else on_disk
+    plan = safety.plan_weights(
+        names, config=config, allow_pickle=allow_pickle, random_weights=random_weights, name=model
+    )
+    if snap is None:
+        weights = safety.weight_files(folder, plan, config=config, files=names, name=model)
     else:
-        content_sha = source.content_sha256(
-            folder, source.used_files(folder, plan, trust_remote_code=trust_remote_code)
+        folder, weights = source.fetch_weights(
+            snap,
+            plan,
+            config=config,
+            allow_pickle=allow_pickle,
+            code=code,
+            name=model,
+            token=token,
+            endpoint=endpoint,
+            cache_dir=cache_dir,
         )
+    index = [plan.entry] if plan.sharded and plan.entry else []
+    st_files = safety.st_module_files(folder) if task == "sentence-similarity" else []
+    used = safety.check_files(
+        folder, meta + index + st_files, name=model, weights=weights, allow_pickle=allow_pickle
+    )
+    content_sha = source.content_sha256(folder, used) if snap is None else None
+    settings = sentence_transformers_settings(folder) if task == "sentence-similarity" else None
 
-    tokenizer = _load_tokenizer(folder, model, trust_remote_code)
-    net, note = _load_model(folder, model, task, config, plan, dtype_name, device_name, trust_remote_code)
+    # transformers loads from a private folder of links to the checked files, and sees nothing else.
+    with safety.staged(used, snap.sha if snap is not None else folder.resolve().name) as stage:
+        tokenizer = _load_tokenizer(stage, model, trust_remote_code)
+        net, note = _load_model(stage, model, task, config, plan, dtype_name, device_name, trust_remote_code)
 
     info = ModelInfo(
         id=model,
@@ -203,8 +217,8 @@ def load_runner(
         "batch_size": batch_size,
         "max_input_tokens": max_input_tokens(net.config, tokenizer),
     }
-    if task == "sentence-similarity":
-        pooling, normalize, max_seq = sentence_transformers_settings(folder)
+    if settings is not None:
+        pooling, normalize, max_seq = settings
         kwargs.update(pooling=pooling, normalize=normalize)
         if max_seq is not None:
             limit = kwargs["max_input_tokens"]
@@ -248,7 +262,7 @@ def _load_model(
     name: str,
     task: str,
     config: dict[str, Any],
-    plan: source.WeightsPlan,
+    plan: safety.WeightsPlan,
     dtype_name: str,
     device: str,
     trust_remote_code: bool,
@@ -269,13 +283,16 @@ def _load_model(
             with torch.device(device):
                 net = cls.from_config(cfg, dtype=torch_dtype, trust_remote_code=trust_remote_code)
         else:
-            net, loading = cls.from_pretrained(
-                str(folder),
-                dtype=torch_dtype,
-                use_safetensors=plan.format == "safetensors",
-                trust_remote_code=trust_remote_code,
-                output_loading_info=True,
-            )
+            with warnings.catch_warnings():  # torch's note on a pickle's protocol: not for our users
+                warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+                net, loading = cls.from_pretrained(
+                    str(folder),
+                    dtype=torch_dtype,
+                    use_safetensors=plan.format == "safetensors",
+                    weights_only=True,  # torch.load refuses anything but tensors (and plain containers)
+                    trust_remote_code=trust_remote_code,
+                    output_loading_info=True,
+                )
             missing = sorted(loading.get("missing_keys") or [])
             if missing:
                 note = (
@@ -287,7 +304,14 @@ def _load_model(
         raise RuntimeFailure(
             f"out of memory loading {name} on {device}: {str(exc).splitlines()[0]}"
         ) from None
-    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+    except pickle.UnpicklingError as exc:  # torch.load(weights_only=True) met more than tensors
+        found = re.search(r"^.*(?:[Uu]nsupported|blocked).*$", str(exc), re.MULTILINE)
+        detail = found.group(0).removeprefix("WeightsUnpickler error:").strip() if found else "not tensors"
+        raise UnsafeModelError(
+            f"refused to load the pickle-based weights of {name}: they hold more than tensors "
+            f"({detail[:160]}), and unpickling them could run code"
+        ) from None
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError, EOFError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, RuntimeError) and "CUDA" in text:
             raise RuntimeFailure(f"CUDA failed loading {name} on {device}: {text}") from None
@@ -340,27 +364,21 @@ def sentence_transformers_settings(folder: Path) -> tuple[tuple[str, ...], bool,
 
     Raises:
         InvalidFileError: one of those files does not parse.
+        UnsafeModelError: ``modules.json`` names a module folder outside the model folder.
     """
-    pooling_dir: Path | None = None
-    normalize = False
-    modules = folder / "modules.json"
-    if modules.is_file():
-        for entry in _read_json(modules):
-            kind = str(entry.get("type", ""))
-            if kind.endswith(".Pooling"):
-                pooling_dir = folder / str(entry.get("path", ""))
-            elif kind.endswith(".Normalize"):
-                normalize = True
-    elif (folder / "1_Pooling" / "config.json").is_file():
-        pooling_dir = folder / "1_Pooling"
+    pooling_config, normalize = safety.st_modules(folder)
     if (folder / "2_Normalize").is_dir():
         normalize = True
     modes: tuple[str, ...] = ("mean",)
-    if pooling_dir is not None and (pooling_dir / "config.json").is_file():
-        data = _read_json(pooling_dir / "config.json")
+    if pooling_config is not None and (folder / pooling_config).is_file():
+        data = read_json(folder / pooling_config)
+        if not isinstance(data, dict):
+            raise InvalidFileError(f"{folder / pooling_config} is not a JSON object")
         if "pooling_mode" in data:
             value = data["pooling_mode"]
-            modes = (value,) if isinstance(value, str) else tuple(value)
+            if not isinstance(value, (str, list)) or not value:
+                raise InvalidFileError(f"{folder / pooling_config}: pooling_mode is not a mode or a list")
+            modes = (value,) if isinstance(value, str) else tuple(str(v) for v in value)
         else:
             legacy = {
                 "pooling_mode_cls_token": "cls",
@@ -374,14 +392,8 @@ def sentence_transformers_settings(folder: Path) -> tuple[tuple[str, ...], bool,
     max_seq = None
     st_config = folder / "sentence_bert_config.json"
     if st_config.is_file():
-        value = _read_json(st_config).get("max_seq_length")
+        data = read_json(st_config)
+        value = data.get("max_seq_length") if isinstance(data, dict) else None
         if isinstance(value, int) and value > 0:
             max_seq = value
     return modes, normalize, max_seq
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidFileError(f"{path} is not valid JSON: {exc}") from None

@@ -1,22 +1,24 @@
 """Where a model's files come from: a local folder (content-hashed) or the Hub (pinned to a commit).
 
 Only the files a run needs are used: the config, the tokenizer, the sentence-transformers pooling
-files, and one set of weights (safetensors unless pickle files are explicitly allowed). The same
-file patterns select what is downloaded from the Hub and what is hashed in a local folder.
+files, code if trusted, and one set of weights (:mod:`energy_badge.run.safety` lists and checks
+them exactly). The same file patterns select what is downloaded from the Hub and what is hashed in
+a local folder.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from energy_badge.errors import HubError, ModelNotFoundError, UnsafeModelError
+from energy_badge.errors import HubError, ModelNotFoundError
+from energy_badge.run import safety
 
 if TYPE_CHECKING:
     from energy_badge.hub import HubClient
@@ -33,39 +35,19 @@ META_PATTERNS: tuple[str, ...] = (
     "vocab.json",
     "merges.txt",
     "*.model",
+    "*.spm",
+    "bpe.codes",
     "*.tiktoken",
     "chat_template.jinja",
+    "chat_template.json",
     "modules.json",
     "sentence_bert_config.json",
     "config_sentence_transformers.json",
     "*_Pooling/config.json",
     "*_Normalize/*",
 )
-SAFETENSORS_PATTERNS: tuple[str, ...] = (
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "model-*.safetensors",
-)
-PICKLE_PATTERNS: tuple[str, ...] = (
-    "pytorch_model.bin",
-    "pytorch_model.bin.index.json",
-    "pytorch_model-*.bin",
-)
 REMOTE_CODE_PATTERNS: tuple[str, ...] = ("*.py",)
-_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
-
-
-@dataclass(frozen=True)
-class WeightsPlan:
-    """Which weight files a model will load from.
-
-    Attributes:
-        format: ``"safetensors"``, ``"pickle"`` or ``"none"`` (random weights: no file is read).
-        patterns: the file patterns of those weights.
-    """
-
-    format: str
-    patterns: tuple[str, ...]
+_GLOB = re.compile(r"([*?\[])")
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:
@@ -73,39 +55,9 @@ def matches(path: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(path, p) for p in patterns)
 
 
-def plan_weights(files: Iterable[str], *, allow_pickle: bool, random_weights: bool, name: str) -> WeightsPlan:
-    """Choose the weight files to load, refusing pickle-only models unless allowed.
-
-    Args:
-        files: repository-relative paths of every file the model has.
-        allow_pickle: whether pickle-based weights (``pytorch_model.bin``) may be loaded.
-        random_weights: no weights are read at all (architecture-only run).
-        name: the model, for messages.
-
-    Returns:
-        The plan.
-
-    Raises:
-        UnsafeModelError: only pickle-based weights exist and ``allow_pickle`` is false.
-        ModelNotFoundError: no weights transformers can load.
-    """
-    if random_weights:
-        return WeightsPlan("none", ())
-    files = [f for f in files if "/" not in f]  # transformers reads weights from the top folder only
-    if any(matches(f, SAFETENSORS_PATTERNS[:2]) for f in files):
-        return WeightsPlan("safetensors", SAFETENSORS_PATTERNS)
-    pickled = sorted(f for f in files if f.endswith(_PICKLE_SUFFIXES))
-    if pickled and not allow_pickle:
-        raise UnsafeModelError(
-            f"{name} has only pickle-based weights ({', '.join(pickled[:3])}), which can run code "
-            "when loaded; pass --allow-pickle to load them anyway"
-        )
-    if any(matches(f, PICKLE_PATTERNS[:2]) for f in files):
-        return WeightsPlan("pickle", PICKLE_PATTERNS)
-    found = f" (found {', '.join(pickled[:3])})" if pickled else ""
-    raise ModelNotFoundError(
-        f"{name} has no weights transformers can load: no model.safetensors or pytorch_model.bin{found}"
-    )
+def exact_patterns(paths: Iterable[str]) -> tuple[str, ...]:
+    """Download patterns that match exactly ``paths`` (glob characters escaped)."""
+    return tuple(_GLOB.sub(r"[\1]", p) for p in paths)
 
 
 def local_files(folder: Path) -> list[str]:
@@ -120,27 +72,65 @@ def local_files(folder: Path) -> list[str]:
     return sorted(out)
 
 
-def used_files(folder: Path, plan: WeightsPlan, *, trust_remote_code: bool) -> list[str]:
-    """The files of ``folder`` a run reads: meta files, the planned weights, and code if trusted.
+def meta_files(files: Iterable[str], *, trust_remote_code: bool) -> list[str]:
+    """The config, tokenizer and sentence-transformers files among ``files``, and code if trusted.
 
     Args:
-        folder: the model folder.
-        plan: the weights plan.
+        files: repository-relative paths.
         trust_remote_code: include ``*.py`` files.
 
     Returns:
         Sorted POSIX relative paths.
     """
-    patterns = META_PATTERNS + plan.patterns + (REMOTE_CODE_PATTERNS if trust_remote_code else ())
-    weights = set(plan.patterns)
-    out = []
-    for f in local_files(folder):
-        if not matches(f, patterns):
-            continue
-        if "/" in f and matches(f, weights):
-            continue
-        out.append(f)
-    return out
+    patterns = META_PATTERNS + (REMOTE_CODE_PATTERNS if trust_remote_code else ())
+    return sorted(f for f in files if matches(f, patterns))
+
+
+def fetch_weights(
+    snap: HubSnapshot,
+    plan: safety.WeightsPlan,
+    *,
+    config: dict[str, Any],
+    allow_pickle: bool,
+    code: tuple[str, ...],
+    name: str,
+    token: str | None,
+    endpoint: str | None,
+    cache_dir: str | Path | None,
+) -> tuple[Path, tuple[str, ...]]:
+    """Download exactly the weight files of a Hub model (a sharded one's index first, to learn its
+    shards), refusing pickle ones by name before any is downloaded unless allowed.
+
+    Args:
+        snap: the pinned model.
+        plan: its weights plan.
+        config: its parsed ``config.json``.
+        allow_pickle: whether non-safetensors weights may be read.
+        code: extra patterns to keep in the snapshot (remote code, when trusted).
+        name: the model, for messages.
+        token, endpoint, cache_dir: as for :func:`download`.
+
+    Returns:
+        The snapshot folder and the weight files (:func:`energy_badge.run.safety.weight_files`).
+
+    Raises:
+        UnsafeModelError: pickle weights not allowed, or an index naming files outside the repository.
+        ModelNotFoundError: a weight file the repository does not have.
+        InvalidFileError: an index that does not parse.
+        GatedModelError, NetworkError, HubError: as translated by :mod:`energy_badge.hub.translate`.
+    """
+    keep = META_PATTERNS + code
+    index = [plan.entry] if plan.sharded and plan.entry else []
+    folder = download(snap, keep + exact_patterns(index), token=token, endpoint=endpoint, cache_dir=cache_dir)
+    weights = safety.weight_files(folder, plan, config=config, files=snap.files, name=name)
+    safety.check_weight_names(weights, allow_pickle=allow_pickle, name=name)
+    missing = sorted(set(weights) - set(snap.files))
+    if missing:
+        raise ModelNotFoundError(f"{name} has no {missing[0]!r:.80}, which its {plan.entry} names")
+    if weights:
+        wanted = exact_patterns([*index, *weights])
+        folder = download(snap, keep + wanted, token=token, endpoint=endpoint, cache_dir=cache_dir)
+    return folder, weights
 
 
 def content_sha256(folder: Path, files: Iterable[str]) -> str:
@@ -171,15 +161,6 @@ def looks_like_repo_id(model: str) -> bool:
     from energy_badge.hub import is_repo_id
 
     return is_repo_id(model)
-
-
-def safetensors_shards(folder: Path) -> list[str]:
-    """The shard files an index names (empty when there is no index)."""
-    index = folder / "model.safetensors.index.json"
-    if not index.is_file():
-        return []
-    data = json.loads(index.read_text(encoding="utf-8"))
-    return sorted(set(data.get("weight_map", {}).values()))
 
 
 @dataclass

@@ -5,234 +5,80 @@ Routes:
 * ``POST /webhook``: a Hub webhook (:mod:`energy_badge.service.webhook`). The ``X-Webhook-Secret``
   header must equal the configured secret (constant-time compare; 401 otherwise); bodies over
   ``max_body`` bytes get 413, checked on the bytes received (a lying or missing Content-Length,
-  chunked bodies); malformed JSON or an invalid payload gets 422. A model push queues one job per
-  (model, head sha, task) (202 ``queued``; again: 200 ``duplicate``); other events get 200 ``ignored``.
+  chunked bodies), and a body that does not arrive within ``body_timeout_s`` gets 408 (the
+  connection is closed); malformed JSON or an invalid payload gets 422. A model push queues one
+  job per (model, head sha, task), in the Hub's commit order (202 ``queued``; again: 200
+  ``duplicate``; an older commit than one known: 200 ``superseded``); other events get 200
+  ``ignored``. When the push cannot be recorded now (the state locked by another process, deleted,
+  replaced or read-only under the service; the Hub not answering where ``main`` is), the answer is
+  503 with ``Retry-After``: the Hub should deliver it again.
 * ``GET /badge/{namespace}/{name}.svg`` and ``.json`` (shields.io endpoint): the latest canonical
   result's badge, or a grey "unrated" badge saying the model is not measured; ``Cache-Control``,
   a strong ``ETag`` and 304 on ``If-None-Match``.
 * ``GET /results/{namespace}/{name}``: the latest measured result's JSON (404 when none).
-* ``GET /``: the leaderboard page; ``GET /healthz``; ``GET /metrics`` (Prometheus text format 0.0.4,
-  written here by hand: no extra dependency).
+* ``GET /``: the leaderboard page, rendered once per change of the state's results (one rendering
+  at a time; while a new one is made, the previous page is served), gzip-compressed for clients
+  that accept it, with an ``ETag``: a crowd of readers costs a copy of bytes each, never a rendering.
+* ``GET /healthz``: 200 ``ok``, or 503 ``unavailable`` with the problems (state gone, replaced,
+  read-only, unreadable or locked); ``GET /metrics`` (Prometheus text format 0.0.4, written here by
+  hand: no extra dependency).
 
-Every error is a JSON object ``{"error": "..."}`` with its status code; never a stack trace.
-The state is opened without the bulk lock, one SQLite connection per thread (WAL mode: the worker's
-writes never block these reads).
+Every answer carries ``X-Content-Type-Options: nosniff``; the page and the SVG badges a
+Content-Security-Policy (:func:`~energy_badge.service.page.page_csp`,
+:data:`~energy_badge.service.page.BADGE_CSP`). Every error is a JSON object ``{"error": "..."}``
+with its status code; never a stack trace. The state is opened without the bulk lock, one SQLite
+connection per thread (WAL mode: the worker's writes never block these reads), through
+:class:`~energy_badge.service.store.ServiceState`.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at run time.
 
-import hashlib
+import asyncio
 import hmac
 import json
 import logging
-import threading
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from energy_badge.bulk.state import STATUSES, Enqueued, StateStore, StoredResult, utc_now
-from energy_badge.errors import InvalidFileError
+from energy_badge.bulk.state import utc_now
 from energy_badge.hub import repo_id_problem
-from energy_badge.service.page import Entry, render_page
+from energy_badge.service.page import BADGE_CSP, page_csp
+from energy_badge.service.store import DEFAULT_BUSY_TIMEOUT_S, Page, ServiceState, Unavailable
 from energy_badge.service.webhook import WebhookError, parse_event
-from energy_badge.service.worker import queue_key
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from energy_badge.rating import RatingTable
-    from energy_badge.result import EnergyResult
+    from energy_badge.hub import HubClient
 
-__all__ = ["BADGE_MAX_AGE", "DEFAULT_MAX_BODY", "ServiceState", "create_app"]
+__all__ = [
+    "BADGE_MAX_AGE",
+    "DEFAULT_BODY_TIMEOUT_S",
+    "DEFAULT_MAX_BODY",
+    "ServiceState",
+    "Unavailable",
+    "create_app",
+]
 
 log = logging.getLogger("energy_badge.service")
 
 DEFAULT_MAX_BODY = 64 * 1024
+#: A webhook body must arrive within this many seconds of the headers.
+DEFAULT_BODY_TIMEOUT_S = 10.0
 #: Badges are cached by browsers and proxies for this long (the ETag revalidates them afterwards).
 BADGE_MAX_AGE = 300
-_CACHE_SIZE = 4096
+
+_Scope = MutableMapping[str, Any]
+_Message = MutableMapping[str, Any]
 
 
 class _TooLarge(Exception):
     pass
 
 
-class ServiceState:
-    """The app's view of the state file: per-thread stores, counters, and small caches.
-
-    Every read and write of jobs goes through :class:`~energy_badge.bulk.state.StateStore`'s API;
-    stored results are decoded by :mod:`energy_badge.bulk.codec` (once per stored version).
-    """
-
-    def __init__(self, state_path: str, *, task: str, hardware_class: str, table: str | None = None) -> None:
-        self.state_path = state_path
-        self.task = task
-        self.key = queue_key(task, hardware_class)
-        self.table_path = table
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self.webhooks: Counter[str] = Counter()
-        self.badges: Counter[tuple[str, int]] = Counter()
-        self._cache: dict[tuple[int, str, str], tuple[bytes, str]] = {}
-        self._results: dict[tuple[int, str], EnergyResult] = {}
-        self._table: RatingTable | None = None
-        self._stores: list[StateStore] = []
-        self.store()  # creates the file, its schema and its indexes once, up front
-
-    def store(self) -> StateStore:
-        """This thread's store (SQLite connections belong to their thread); opened without the lock."""
-        store: StateStore | None = getattr(self._local, "store", None)
-        if store is None:
-            store = StateStore(self.state_path, exclusive=False)
-            self._local.store = store
-            with self._lock:
-                self._stores.append(store)
-        return store
-
-    def close(self) -> None:
-        """Close every thread's store."""
-        with self._lock:
-            for store in self._stores:
-                store.close()
-            self._stores.clear()
-
-    def count(self, counter: Counter[Any], key: object) -> None:
-        """Count one request (thread-safe)."""
-        with self._lock:
-            counter[key] += 1
-
-    @property
-    def table(self) -> "RatingTable":
-        """The rating table (loaded once)."""
-        if self._table is None:
-            from energy_badge.rating import load_table
-
-            self._table = load_table(self.table_path)
-        return self._table
-
-    # -- reads ----------------------------------------------------------------------------------
-
-    def latest(self, model: str, *, canonical: bool) -> StoredResult | None:
-        """The latest measured row of ``model`` (canonical only when asked), or None."""
-        return self.store().latest_result(model, canonical=canonical)
-
-    def result_text(self, row: StoredResult) -> str:
-        """The JSON text of a row's stored result."""
-        return self.store().result_text(row.id) or ""
-
-    def result(self, row: StoredResult) -> "EnergyResult":
-        """A row's stored result, decoded (once per stored version).
-
-        Raises:
-            InvalidFileError: the stored result is not a valid result.
-        """
-        from energy_badge.bulk.codec import result_from_state
-
-        key = (row.id, row.updated_at)
-        with self._lock:
-            hit = self._results.get(key)
-        if hit is not None:
-            return hit
-        result = result_from_state(self.result_text(row), model=row.model)
-        with self._lock:
-            if len(self._results) > _CACHE_SIZE:
-                self._results.clear()
-            self._results[key] = result
-        return result
-
-    def badge(self, model: str, fmt: str) -> tuple[bytes, str]:
-        """(body, etag) of a model's badge in ``svg`` or ``json``; rendered once per stored result."""
-        from energy_badge.rating import Rating, unmeasured_rating
-        from energy_badge.render import badge_svg, shields_json
-        from energy_badge.result import EnergyResult
-
-        row = self.latest(model, canonical=True)
-        key = (row.id, row.updated_at, fmt) if row is not None else (0, model, fmt)
-        with self._lock:
-            hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        result: EnergyResult | None = None
-        rating: Rating
-        if row is None:
-            rating = unmeasured_rating(model, self.task, self.table)
-        else:
-            from energy_badge.rating import rate
-
-            result = self.result(row)
-            rating = rate(result, self.table)
-        if fmt == "svg":
-            body = badge_svg(result, rating).encode("utf-8")
-        else:
-            data = shields_json(rating)
-            data["cacheSeconds"] = BADGE_MAX_AGE
-            if row is None:
-                data["message"] = "not measured"
-            body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        with self._lock:
-            if len(self._cache) > _CACHE_SIZE:
-                self._cache.clear()
-            self._cache[key] = (body, etag)
-        return body, etag
-
-    def leaderboard(self) -> list[Entry]:
-        """Each model's latest canonical result, per task."""
-        entries = []
-        for row in self.store().latest_canonical_results():
-            try:
-                energy = self.result(row).gpu_energy
-            except InvalidFileError as err:  # shown without its interval rather than not at all
-                log.warning("leaderboard: %s", err)
-                energy = None
-            entries.append(
-                Entry(
-                    model=row.model,
-                    task=row.task,
-                    stars=row.stars,
-                    wh=float(row.wh_per_1k or 0.0),
-                    low=energy.ci95_low if energy is not None else None,
-                    high=energy.ci95_high if energy is not None else None,
-                    hardware=row.hardware_class,
-                    date=row.finished_at or "",
-                )
-            )
-        return entries
-
-    # -- writes ---------------------------------------------------------------------------------
-
-    def enqueue(self, model: str, sha: str) -> Enqueued:
-        """Queue (model, sha) for the service's task: ``queued``, ``duplicate``, or ``ignored`` when
-        the new head is our own badge commit (:meth:`~energy_badge.bulk.state.StateStore.enqueue`)."""
-        return self.store().enqueue(model, sha, self.key, source="webhook")
-
-    # -- metrics --------------------------------------------------------------------------------
-
-    def metrics(self) -> str:
-        """The Prometheus text of the job counts and request counters."""
-        counts = self.store().counts()
-        lines = [
-            "# HELP energy_badge_jobs Jobs in the state by status.",
-            "# TYPE energy_badge_jobs gauge",
-        ]
-        lines += [f'energy_badge_jobs{{status="{s}"}} {counts.get(s, 0)}' for s in STATUSES]
-        lines += [
-            "# HELP energy_badge_webhooks_total Webhook requests by outcome.",
-            "# TYPE energy_badge_webhooks_total counter",
-        ]
-        with self._lock:
-            webhooks = dict(self.webhooks)
-            badges = dict(self.badges)
-        for outcome in sorted(set(webhooks) | {"queued", "duplicate", "ignored", "unauthorized", "invalid"}):
-            lines.append(f'energy_badge_webhooks_total{{outcome="{outcome}"}} {webhooks.get(outcome, 0)}')
-        lines += [
-            "# HELP energy_badge_badge_requests_total Badge requests by format and status code.",
-            "# TYPE energy_badge_badge_requests_total counter",
-        ]
-        for (fmt, code), n in sorted(badges.items()):
-            lines.append(f'energy_badge_badge_requests_total{{format="{fmt}",code="{code}"}} {n}')
-        return "\n".join(lines) + "\n"
+class _TooSlow(Exception):
+    pass
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -243,6 +89,28 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return any(part.strip().removeprefix("W/") == etag for part in header.split(","))
 
 
+class _NoSniff:
+    """ASGI middleware: every HTTP answer gets ``X-Content-Type-Options: nosniff`` (errors, 304s)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: _Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: _Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-content-type-options"
+                ]
+                message["headers"] = [*headers, (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
 def create_app(
     state_path: str,
     *,
@@ -251,6 +119,10 @@ def create_app(
     hardware_class: str,
     table: str | None = None,
     max_body: int = DEFAULT_MAX_BODY,
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    page_check_s: float = 0.5,
+    hub: "HubClient | None" = None,
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
 ) -> "FastAPI":
@@ -263,26 +135,43 @@ def create_app(
         hardware_class: the class queued rows are keyed by (the worker's, e.g. ``H100`` or ``cpu``).
         table: rating table file (default: all the shipped tables combined).
         max_body: the largest webhook body accepted, in bytes.
+        body_timeout_s: how long a webhook body may take to arrive once the headers have.
+        busy_timeout_s: how long a webhook's write waits for another process's lock on the state.
+        page_check_s: the rendered page is checked against the state at most this often.
+        hub: the Hub client asked where ``main`` is when pushes arrive out of order (default: one
+            for ``HF_ENDPOINT``/``HF_TOKEN``).
         on_startup, on_shutdown: callables run with the app (``serve --workers 1`` starts its worker).
 
     Raises:
         UsageError: no secret.
+        InvalidFileError: the state cannot be opened (read-only, locked, not a state database).
     """
     import contextlib
 
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from energy_badge import __version__
     from energy_badge.errors import UsageError
 
     if not webhook_secret:
-        raise UsageError("a webhook secret is required: --webhook-secret or ENERGY_BADGE_WEBHOOK_SECRET")
+        raise UsageError("a webhook secret is required: ENERGY_BADGE_WEBHOOK_SECRET or --webhook-secret")
     secret = webhook_secret.encode("utf-8")
-    service = ServiceState(state_path, task=task, hardware_class=hardware_class, table=table)
+    service = ServiceState(
+        state_path,
+        task=task,
+        hardware_class=hardware_class,
+        table=table,
+        hub=hub,
+        busy_timeout_s=busy_timeout_s,
+        page_check_s=page_check_s,
+    )
     started = time.monotonic()
+    csp = page_csp()
+    rendering = asyncio.Lock()  # one rendering of the page at a time; the others wait for it here
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -295,7 +184,11 @@ def create_app(
                 on_shutdown()
             service.close()
 
-    app = FastAPI(
+    class _App(FastAPI):
+        def build_middleware_stack(self) -> Any:
+            return _NoSniff(super().build_middleware_stack())  # outermost: 500s get the header too
+
+    app = _App(
         title="energy-badge service",
         version=__version__,
         lifespan=lifespan,
@@ -305,8 +198,8 @@ def create_app(
     )
     app.state.service = service
 
-    def error(status: int, message: str, **extra: Any) -> JSONResponse:
-        return JSONResponse({"error": message, **extra}, status_code=status)
+    def error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+        return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -318,6 +211,11 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return error(422, "invalid request")
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> JSONResponse:
+        log.warning("%s %s: 503: %s", request.method, request.url.path, exc)
+        return error(503, str(exc), headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> JSONResponse:
@@ -332,18 +230,23 @@ def create_app(
                     raise _TooLarge
             except ValueError:
                 pass  # counted below
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_body:
-                raise _TooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
+
+        async def collect() -> bytes:
+            chunks, size = [], 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_body:
+                    raise _TooLarge
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+        try:
+            return await asyncio.wait_for(collect(), body_timeout_s)
+        except asyncio.TimeoutError:  # a half-sent body is not waited for forever
+            raise _TooSlow from None
 
     @app.post("/webhook")
     async def webhook(request: Request) -> JSONResponse:
-        from starlette.concurrency import run_in_threadpool
-
         given = request.headers.get("x-webhook-secret", "").encode("utf-8")
         if not hmac.compare_digest(given, secret):
             service.count(service.webhooks, "unauthorized")
@@ -353,6 +256,10 @@ def create_app(
         except _TooLarge:
             service.count(service.webhooks, "too_large")
             return error(413, f"the body is larger than {max_body} bytes")
+        except _TooSlow:
+            service.count(service.webhooks, "too_slow")
+            message = f"the body did not arrive within {body_timeout_s:g} s"
+            return error(408, message, headers={"Connection": "close"})
         try:
             event = parse_event(json.loads(body))
         except (ValueError, RecursionError) as err:  # JSONDecodeError, UnicodeDecodeError, WebhookError
@@ -363,10 +270,14 @@ def create_app(
             service.count(service.webhooks, "ignored")
             return JSONResponse({"status": "ignored", "reason": event.reason})
         assert event.model is not None and event.sha is not None
-        queued = await run_in_threadpool(service.enqueue, event.model, event.sha)
-        service.count(service.webhooks, queued.status)
+        try:
+            queued = await run_in_threadpool(service.enqueue, event.model, event.sha, event.parent)
+        except Unavailable:
+            service.count(service.webhooks, "unavailable")
+            raise
+        service.count(service.webhooks, "superseded" if queued.pending else queued.status)
         out: dict[str, object] = {
-            "status": queued.status,
+            "status": "superseded" if queued.pending else queued.status,
             "model": event.model,
             "revision": event.sha,
             "task": task,
@@ -374,6 +285,9 @@ def create_app(
         }
         if queued.reason:
             out["reason"] = queued.reason
+        if queued.pending:
+            out["queued_revision"] = queued.pending
+            out["queued_job"] = queued.pending_row
         return JSONResponse(out, status_code=202 if queued.status == "queued" else 200)
 
     def check_repo(namespace: str, name: str) -> str:
@@ -394,12 +308,14 @@ def create_app(
         except StarletteHTTPException:
             service.count(service.badges, (fmt, 422))
             raise
-        body, etag = service.badge(model, fmt)
+        body, etag = service.badge(model, fmt, BADGE_MAX_AGE)
         headers = {
             "ETag": etag,
             "Cache-Control": f"public, max-age={BADGE_MAX_AGE}",
             "Vary": "Accept-Encoding",
         }
+        if fmt == "svg":
+            headers["Content-Security-Policy"] = BADGE_CSP
         if _etag_matches(request.headers.get("if-none-match"), etag):
             service.count(service.badges, (fmt, 304))
             return Response(status_code=304, headers=headers)
@@ -419,24 +335,51 @@ def create_app(
             headers={"Cache-Control": "no-cache", "X-Energy-Badge-Status": row.status},
         )
 
+    async def current_page() -> Page:
+        page, fresh = await run_in_threadpool(service.cached_page)
+        if fresh and page is not None:
+            return page
+        if page is not None and rendering.locked():
+            return page  # a new rendering is under way: the previous page meanwhile
+        async with rendering:
+            page, fresh = await run_in_threadpool(service.cached_page)  # made while this one waited?
+            if fresh and page is not None:
+                return page
+            return await run_in_threadpool(service.build_page)
+
     @app.get("/", response_class=HTMLResponse)
-    def index() -> HTMLResponse:
-        return HTMLResponse(render_page(service.leaderboard()), headers={"Cache-Control": "no-cache"})
+    async def index(request: Request) -> Response:
+        page = await current_page()
+        gzipped = "gzip" in request.headers.get("accept-encoding", "").lower()
+        etag = page.gzip_etag if gzipped else page.etag
+        headers = {
+            "Cache-Control": "no-cache",
+            "ETag": etag,
+            "Vary": "Accept-Encoding",
+            "Content-Security-Policy": csp,
+        }
+        if _etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        if gzipped:
+            return HTMLResponse(page.gzipped, headers={**headers, "Content-Encoding": "gzip"})
+        return HTMLResponse(page.html, headers=headers)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
-        counts = service.store().counts()
-        return JSONResponse(
-            {
-                "status": "ok",
-                "version": __version__,
-                "task": task,
-                "hardware_class": hardware_class,
-                "queue": {"pending": counts.get("pending", 0), "measuring": counts.get("measuring", 0)},
-                "uptime_s": round(time.monotonic() - started, 1),
-                "time": utc_now(),
-            }
-        )
+        problems, counts = service.health()
+        body: dict[str, object] = {
+            "status": "unavailable" if problems else "ok",
+            "version": __version__,
+            "task": task,
+            "hardware_class": hardware_class,
+            "queue": {"pending": counts.get("pending", 0), "measuring": counts.get("measuring", 0)},
+            "uptime_s": round(time.monotonic() - started, 1),
+            "time": utc_now(),
+        }
+        if problems:
+            body["problems"] = problems
+            return JSONResponse(body, status_code=503, headers={"Retry-After": "30"})
+        return JSONResponse(body)
 
     @app.get("/metrics")
     def metrics() -> PlainTextResponse:

@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from energy_badge.templating import render
 from energy_badge.text import format_energy, stars_text
 
-__all__ = ["Entry", "render_page"]
+__all__ = ["BADGE_CSP", "Entry", "page_csp", "render_page"]
+
+#: The Content-Security-Policy of the SVG badges: nothing to load, nothing to run (their styling is
+#: presentation attributes); opened on their own, they can do nothing but be drawn.
+BADGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @dataclass(frozen=True)
@@ -80,3 +84,25 @@ def render_page(entries: Sequence[Entry], *, title: str = "AI energy leaderboard
     for entry in sorted(entries, key=lambda x: (x.task, x.wh, x.model)):
         by_task.setdefault(entry.task, []).append(_line(entry))
     return render("leaderboard.html", title=title, columns=_COLUMNS, sections=list(by_task.items()))
+
+
+def page_csp() -> str:
+    """The page's Content-Security-Policy: only its own inline script and style run (allowed by
+    their sha256, computed from the template, so an injected script or style never would), nothing
+    is loaded from anywhere, no form, no frame."""
+    import base64
+    import hashlib
+    import re
+
+    html = render_page([])
+    hashes = {}
+    for tag in ("script", "style"):
+        blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", html, re.S)
+        hashes[tag] = " ".join(
+            "'sha256-" + base64.b64encode(hashlib.sha256(b.encode("utf-8")).digest()).decode() + "'"
+            for b in blocks
+        )
+    return (
+        f"default-src 'none'; script-src {hashes['script']}; style-src {hashes['style']}; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )

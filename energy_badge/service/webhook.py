@@ -27,6 +27,7 @@ _SHA = re.compile(r"[0-9a-f]{40}")
 CONTENT_SCOPE = "repo.content"
 CONTENT_ACTIONS = frozenset({"create", "update"})
 MAIN_REF = "refs/heads/main"
+_NO_COMMIT = "0" * 40  # git's "no commit": a branch created, or deleted
 
 
 class WebhookError(ValueError):
@@ -44,6 +45,9 @@ class Event:
         sha: the new head commit of ``main`` (when ``enqueue``).
         enqueue: True when a measurement should be queued; otherwise ``reason`` says why not.
         reason: why the event is ignored.
+        parent: the commit ``main`` moved from (``updatedRefs``' ``oldSha``), when the payload says
+            (None for a new branch, or a payload without ``updatedRefs``): how pushes are put in
+            the Hub's commit order whatever order their webhooks arrive in.
     """
 
     action: str
@@ -53,6 +57,7 @@ class Event:
     sha: str | None
     enqueue: bool
     reason: str | None = None
+    parent: str | None = None
 
 
 def _text(data: dict[str, Any], key: str, where: str) -> str:
@@ -104,15 +109,20 @@ def parse_event(payload: Any) -> Event:
         return ignored("a private repo: the service measures public models only")
     refs = payload.get("updatedRefs")
     main_moved: str | None = None
+    parent: str | None = None
     if refs is not None:
         if not isinstance(refs, list) or not all(isinstance(r, dict) for r in refs):
             raise WebhookError("updatedRefs must be a list of objects")
         for ref in refs:
             if ref.get("ref") == MAIN_REF:
                 main_moved = ref.get("newSha") if isinstance(ref.get("newSha"), str) else ""
+                old = ref.get("oldSha")
+                parent = old if isinstance(old, str) and _SHA.fullmatch(old) and old != _NO_COMMIT else None
         if main_moved is None:
             return ignored("the push did not change the main branch")
     sha = repo.get("headSha", main_moved)
     if not isinstance(sha, str) or not _SHA.fullmatch(sha):
         raise WebhookError("repo.headSha must be a 40-character lowercase hex commit sha")
-    return Event(action, scope, repo_type, name, sha, True)
+    if main_moved and main_moved != sha:
+        parent = None  # the head is not where this push moved main: the push says nothing of it
+    return Event(action, scope, repo_type, name, sha, True, parent=parent)
