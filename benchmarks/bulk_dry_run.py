@@ -14,6 +14,7 @@ maximum resident set size (``ru_maxrss``): the client, not the server.
     python benchmarks/bulk_dry_run.py                 # 10 000 models, 8 lookup threads
     python benchmarks/bulk_dry_run.py --models 2000 --threads 4
     python benchmarks/bulk_dry_run.py --models 2000 --latency-ms 50 --threads 1   # a far-away Hub
+    python benchmarks/bulk_dry_run.py --models 2000 --task auto   # each model's task from its pipeline tag
 
 On loopback the client is CPU-bound and the lookup threads barely matter; ``--latency-ms`` makes the
 server wait before answering each ``model_info``, as a Hub across the internet does, which is what
@@ -76,6 +77,9 @@ def main() -> None:
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="server delay per model_info (default 0)"
     )
+    parser.add_argument(
+        "--task", default="text-classification", help="the bulk --task, or auto (default text-classification)"
+    )
     args = parser.parse_args()
 
     ctx = multiprocessing.get_context("fork")
@@ -107,7 +111,7 @@ def main() -> None:
             parsed = time.perf_counter() - t0
             with StateStore(Path(tmp) / "bench.sqlite") as state:
                 config = BulkConfig(
-                    task="text-classification",
+                    task=args.task,
                     publish="pr",
                     dry_run=True,
                     hardware_class="H100",  # a dry run on a machine without the GPU it plans for

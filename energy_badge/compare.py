@@ -360,6 +360,8 @@ def compare_results(
     base_dtype, new_dtype = base.model.dtype, new.model.dtype
     if base_dtype != new_dtype:
         notes.append(f"dtype changed: {base_dtype} (base), {new_dtype} (new)")
+    if note := _reasoning_note(base, new):
+        notes.append(note)
     if base_side.hardware != new_side.hardware:
         notes.append(f"different machines: {base_side.hardware} (base), {new_side.hardware} (new)")
     if base.tool_version != new.tool_version:
@@ -389,6 +391,21 @@ def compare_results(
         verdict=verdict,
         notes=notes,
     )
+
+
+def _reasoning_note(base: EnergyResult, new: EnergyResult) -> str | None:
+    """When one side reasoned and the other did not: both modes and the multiplier."""
+    from energy_badge.run.reasoning import is_reasoning
+    from energy_badge.text import reasoning_multiplier, reasoning_text
+
+    a, b = base.workload.reasoning, new.workload.reasoning
+    if a is None or b is None or is_reasoning(a) == is_reasoning(b):
+        return None
+    on, off = (base, new) if is_reasoning(a) else (new, base)
+    text = f"{reasoning_text(a)} (base), {reasoning_text(b)} (new)"
+    if on.gpu_energy is not None and off.gpu_energy is not None and off.gpu_energy.mean > 0:
+        text += f"; {reasoning_multiplier(on.gpu_energy.mean, off.gpu_energy.mean)}"
+    return text
 
 
 def side_text(side: Side) -> str:

@@ -10,7 +10,10 @@ a symbolic link (``follow_symlinks=False``): a README.md that points at ``/proc/
 
 Every file energy-badge writes (results, rating tables, badges, edited cards) goes through
 :func:`write_atomic`, so a failure never leaves a half-written file behind. Every document checked
-against a schema (results, rating tables, card metadata) goes through :func:`schema_errors`.
+against a schema (results, rating tables, card metadata) goes through :func:`schema_errors`. Every
+JSON document from outside (files, webhook bodies, stored results, Hub answers) is parsed by
+:func:`parse_json`, which refuses duplicate keys, nesting deeper than :data:`MAX_JSON_DEPTH` and
+lone surrogates with a one-line error.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import functools
 import json
 import math
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -165,7 +169,7 @@ def read_text(
 
 
 def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BYTES) -> Any:
-    """Read and parse a UTF-8 JSON file.
+    """Read and parse a UTF-8 JSON file (see :func:`parse_json` for what is refused).
 
     Args:
         path: the file (a regular file of at most ``max_bytes``: see :func:`read_bytes`).
@@ -176,15 +180,117 @@ def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BYTES) 
 
     Raises:
         InvalidFileError: the file cannot be read, is not a regular file, is too large, is not
-            UTF-8, or is not JSON (with line and column).
+            UTF-8, or is not JSON that :func:`parse_json` accepts (with line and column).
     """
-    text = read_text(path, max_bytes=max_bytes)
+    return parse_json(read_text(path, max_bytes=max_bytes), source=str(path))
+
+
+MAX_JSON_DEPTH = 64
+"""The deepest nesting of objects and arrays :func:`parse_json` accepts (results nest 6 deep)."""
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` that refuses an object naming one key twice (JSON leaves it undefined)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return obj
+
+
+def _key_text(key: str) -> str:
+    """A key as a JSON path part, escaped so that a message stays one printable line."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f".{key}"
+    return f"[{json.dumps(key if len(key) <= 40 else key[:40] + '...')}]"
+
+
+def _surrogate_problem(text: str, path: str) -> str | None:
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    return (
+        f"{path}: a lone surrogate (U+{ord(found.group()):04X}) is not text (it cannot be written as UTF-8)"
+    )
+
+
+def _structure_problem(data: object, max_depth: int) -> str | None:
+    """The first lone surrogate or over-deep nesting in a parsed document (iterative: no recursion)."""
+    stack: list[tuple[object, int, str]] = [(data, 1, "$")]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, str):
+            if problem := _surrogate_problem(value, path):
+                return problem
+        elif isinstance(value, (dict, list)):
+            if depth > max_depth:
+                return f"JSON nested more than {max_depth} levels deep"
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if problem := _surrogate_problem(key, f"{path} (a key)"):
+                        return problem
+                    stack.append((item, depth + 1, path + _key_text(key)))
+            else:
+                stack.extend((item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value))
+    return None
+
+
+def parse_json(text: str | bytes, *, source: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse untrusted JSON: the one JSON reader of result files, rating tables, webhook bodies,
+    bulk state rows and Hub answers.
+
+    Beyond the JSON grammar it refuses, each with a one-line :class:`InvalidFileError`: an object
+    that names a key twice (JSON leaves the meaning open and Python keeps the last: a second
+    ``"canonical"`` or ``"wh_per_1k"`` could hide behind the first), nesting deeper than
+    ``max_depth`` (100 000 nested arrays would otherwise end in a ``RecursionError``), and a lone
+    UTF-16 surrogate written as an escape (``"\\ud800"``), which is not text and breaks every
+    later write of the string.
+
+    Args:
+        text: the document; bytes must be UTF-8.
+        source: what to call it in messages (a file name).
+        max_depth: the deepest nesting of objects and arrays accepted.
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        InvalidFileError: as above, or not UTF-8, or not JSON (with line and column).
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InvalidFileError(f"{source}: not UTF-8 text ({err.reason} at byte {err.start})") from err
     try:
-        return json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_object)
+    except _DuplicateKeyError as err:
+        raise InvalidFileError(
+            f"{source}: the key {json.dumps(err.key[:80])} appears twice in one object; "
+            "refusing an ambiguous document"
+        ) from None
     except json.JSONDecodeError as err:
         raise InvalidFileError(
-            f"{path}: not JSON: {err.msg} at line {err.lineno} column {err.colno}"
+            f"{source}: not JSON: {err.msg} at line {err.lineno} column {err.colno}"
         ) from err
+    except RecursionError:
+        raise InvalidFileError(f"{source}: JSON nested more than {max_depth} levels deep") from None
+    problem = _structure_problem(data, max_depth)
+    if problem is not None:
+        raise InvalidFileError(f"{source}: {problem}")
+    return data
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, follow_symlinks: bool = True) -> Path:
@@ -273,7 +379,8 @@ def schema_errors(data: object, schema_name: str) -> list[str]:
     """Check ``data`` against a shipped schema, and that every number in it is finite.
 
     JSON has no NaN or infinity, but Python's JSON reader accepts them and JSON Schema's
-    ``minimum`` lets them through, so they are refused here.
+    ``minimum`` lets them through, so they are refused here; so is a string (or key) holding a
+    lone surrogate, which no file or page can hold.
 
     Args:
         data: the parsed JSON document.
@@ -288,21 +395,33 @@ def schema_errors(data: object, schema_name: str) -> list[str]:
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    found = [f"{json_path(list(e.absolute_path))}: {_short(e.message)}" for e in errors]
-    found += [f"{path}: {value!r} is not a finite number" for path, value in _non_finite(data, "$")]
+    found = [f"{json_path(list(e.absolute_path))}: {_message(e)}" for e in errors]
+    found += list(_impossible_values(data, "$"))
     return found
+
+
+def _message(error: Any) -> str:
+    """A schema error in a few words: a string over its cap says its length, not its text."""
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return f"{len(error.instance)} characters, more than the {error.validator_value} allowed"
+    return _short(error.message)
 
 
 def _short(message: str) -> str:
     return message if len(message) <= 200 else message[:197] + "..."
 
 
-def _non_finite(value: object, path: str) -> Iterator[tuple[str, float]]:
+def _impossible_values(value: object, path: str) -> Iterator[str]:
+    """Numbers that are not finite and strings (or keys) holding a lone surrogate, as messages."""
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _non_finite(item, f"{path}.{key}")
+            if isinstance(key, str) and (problem := _surrogate_problem(key, f"{path} (a key)")):
+                yield problem
+            yield from _impossible_values(item, path + _key_text(str(key)))
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            yield from _non_finite(item, f"{path}[{index}]")
+            yield from _impossible_values(item, f"{path}[{index}]")
     elif isinstance(value, float) and not math.isfinite(value):
-        yield path, value
+        yield f"{path}: {value!r} is not a finite number"
+    elif isinstance(value, str) and (problem := _surrogate_problem(value, path)):
+        yield problem

@@ -15,11 +15,12 @@ import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from energy_badge import __version__
 from energy_badge.errors import UsageError
 from energy_badge.meter import Isolation, MeterConfig, PhaseMeasurement, Repetition, open_meter
+from energy_badge.protocol import measure_sampled, new_seed, sampling_applies
 from energy_badge.result import (
     SCHEMA_VERSION,
     TOOL_NAME,
@@ -44,6 +45,7 @@ from energy_badge.text import utc_now
 
 if TYPE_CHECKING:
     from energy_badge.run import PassStats
+    from energy_badge.run.reasoning import ReasoningRecord
     from energy_badge.workload import Workload
 
 
@@ -95,6 +97,16 @@ class MeasureOptions:
             is not canonical and never published as the model's badge.
         token: Hub token for gated/private models (never recorded).
         endpoint: Hub endpoint (defaults to ``HF_ENDPOINT`` / huggingface.co).
+        reasoning: text generation on a model whose chat template switches reasoning: the mode
+            passed to the template (default ``off``; see :mod:`energy_badge.run.reasoning`).
+        reasoning_cap: the most new tokens per query with reasoning on.
+        protocol: ``full`` (every query in each repetition: the reference, the default) or
+            ``sampled`` (a stratified random sample, the full workload's figure estimated with
+            an interval that holds the sampling error: :mod:`energy_badge.protocol`); sampled
+            runs as full where it cannot apply (no energy, ``queries``, a batch size above 1).
+        sample_seed: the sampled protocol's seed (default: a fresh random one, recorded).
+        workload: run this workload instead of the task's canonical one (``--workload aes``:
+            :func:`energy_badge.aes_workload.load_aes_workload`); recorded, never canonical.
     """
 
     revision: str | None = None
@@ -109,6 +121,11 @@ class MeasureOptions:
     random_weights: bool = False
     token: str | None = field(default=None, repr=False)
     endpoint: str | None = None
+    reasoning: str = "off"
+    reasoning_cap: int = 8192
+    protocol: Literal["full", "sampled"] = "full"
+    sample_seed: int | None = None
+    workload: Workload | None = field(default=None, repr=False)
 
 
 def measure_model(
@@ -145,7 +162,9 @@ def measure_model(
     if options.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
 
-    workload = load_workload(task)
+    workload = options.workload if options.workload is not None else load_workload(task)
+    if workload.task != task:
+        raise UsageError(f"the workload {workload.name} is for {workload.task}, not {task}")
     run_workload = workload if options.queries is None else workload.subset(options.queries)
 
     config = options.meter
@@ -171,34 +190,64 @@ def measure_model(
             token=options.token,
             endpoint=options.endpoint,
         )
-        emit(StageEvent(f"tokenizing {len(run_workload.queries)} queries"))
+        _set_reasoning(runner, task, options)
+        doing = "tokenizing" if runner.preprocessing == "tokenizer" else "preprocessing"
+        emit(StageEvent(f"{doing} {len(run_workload.queries)} queries"))
         runner.prepare(run_workload)
         n_queries = len(run_workload.queries)
         warmup_queries: dict[str, int] = {}
         repetitions = config.max_repetitions if options.energy else config.min_repetitions
 
+        def run_warmup(name: str) -> PassStats:
+            stats = runner.run_warmup(config.warmup_max_s, prefill=name == "prefill")
+            warmup_queries[name] = stats.queries
+            return stats
+
         def phase(
-            name: str, pass_fn: Callable[[], PassStats], measure_idle: bool
+            name: str,
+            pass_fn: Callable[[], PassStats],
+            queries: int,
+            phase_config: MeterConfig,
+            first: bool,
         ) -> PhaseMeasurement[PassStats]:
             emit(PhaseEvent(name, repetitions))
 
             def on_repetition(rep: Repetition, stats: Stats | None) -> None:
                 emit(RepetitionEvent(name, rep, stats))
 
-            def warmup() -> None:
-                stats = runner.run_warmup(config.warmup_max_s, prefill=name == "prefill")
-                warmup_queries[name] = stats.queries
+            def warmup() -> None:  # once per phase name (a sampled protocol's stages share it)
+                if name not in warmup_queries:
+                    run_warmup(name)
 
-            return meter.measure(
-                pass_fn, n_queries, warmup=warmup, on_repetition=on_repetition, measure_idle=measure_idle
+            meter.config = phase_config  # a sampled stage's noise target (energy_badge.protocol)
+            try:
+                return meter.measure(
+                    pass_fn, queries, warmup=warmup, on_repetition=on_repetition, measure_idle=first
+                )
+            finally:
+                meter.config = config
+
+        sampling = None
+        if options.protocol == "sampled" and sampling_applies(
+            options.energy, options.queries is not None, options.batch_size
+        ):
+            seed = new_seed() if options.sample_seed is None else options.sample_seed
+            sampled = measure_sampled(
+                runner,
+                config,
+                phase,
+                seed=seed,
+                prefill=task == "text-generation",
+                warmup=lambda: run_warmup("workload"),
             )
-
-        main = phase("workload", runner.run_pass, measure_idle=options.energy)
-        prefill = (
-            phase("prefill", runner.run_prefill_pass, measure_idle=False)
-            if task == "text-generation"
-            else None
-        )
+            main, prefill, sampling = sampled.main, sampled.prefill, sampled.record
+        else:
+            main = phase("workload", runner.run_pass, n_queries, config, options.energy)
+            prefill = (
+                phase("prefill", runner.run_prefill_pass, n_queries, config, False)
+                if task == "text-generation"
+                else None
+            )
         hardware = meter.hardware
     finally:
         meter.close()
@@ -209,7 +258,9 @@ def measure_model(
 
     counts = runner.input_token_counts
     record = _workload_record(run_workload, options.batch_size, counts, runner.truncated_queries)
-    record = dataclasses.replace(record, generation_config=generation_record(runner))
+    record = dataclasses.replace(
+        record, generation_config=generation_record(runner), reasoning=_reasoning_record(runner, main)
+    )
     result = EnergyResult(
         schema_version=SCHEMA_VERSION,
         tool=ToolInfo(TOOL_NAME, __version__),
@@ -247,16 +298,38 @@ def measure_model(
             ),
             dropped=main.dropped,
             outcome=main.outcome,
+            protocol=sampling.protocol if sampling is not None else "full",
+            sampling=sampling,
         ),
         energy=_energy(main, prefill),
         performance=_performance(
             main,
             prefill,
             per="query" if options.batch_size == 1 else "batch",
-            generation=workload.generation is not None,
+            generation=record.generation_config is not None,  # tokens generated (not images)
         ),
     )
     return with_policy(result)
+
+
+def _set_reasoning(runner: object, task: str, options: MeasureOptions) -> None:
+    """Pass ``--reasoning`` to a text-generation runner; refuse it for other tasks."""
+    from energy_badge.run.generation import TextGenerationRunner
+
+    if isinstance(runner, TextGenerationRunner):
+        runner.set_reasoning(options.reasoning, options.reasoning_cap)  # type: ignore[arg-type]
+    elif options.reasoning != "off":
+        raise UsageError(f"--reasoning applies to text-generation, not {task}")
+
+
+def _reasoning_record(runner: object, main: PhaseMeasurement[PassStats]) -> ReasoningRecord | None:
+    """The runner's reasoning record, with the energy per 1000 output tokens when it reasoned."""
+    record = getattr(runner, "reasoning_record", None)
+    if record is None or record.output_tokens is None or main.gpu_wh_per_1k is None:
+        return record
+    tokens = record.output_tokens.mean
+    per_token = main.gpu_wh_per_1k.mean / tokens if tokens > 0 else None
+    return dataclasses.replace(record, gpu_wh_per_1k_output_tokens=per_token)
 
 
 def with_policy(result: EnergyResult) -> EnergyResult:
@@ -275,8 +348,6 @@ def _workload_record(
     workload: Workload, batch_size: int, counts: Sequence[int], truncated: int
 ) -> WorkloadRecord:
     """The workload as it ran: its queries, and the batch size the run used (not the canonical one)."""
-    from energy_badge.workload import SOURCE
-
     return WorkloadRecord(
         name=workload.name,
         version=workload.version,
@@ -286,7 +357,7 @@ def _workload_record(
         batch_size=batch_size,
         generation=workload.generation,
         default_dtype=workload.default_dtype,
-        source=SOURCE,
+        source=workload.source,
         input_tokens=InputTokens(sum(counts), sum(counts) / len(counts), truncated),
     )
 

@@ -2,15 +2,16 @@
 
 One module decides it, from the result's *content*, never from a flag the file carries:
 
-* **canonical** (:func:`canonical_reasons`): the full canonical workload of a known task and
-  workload version (its query count and the sha256 of its inputs as the shipped manifest pins
-  them, its batch size and generation settings, and, where the result records it, the complete
-  configuration given to ``generate()``: the manifest's values, every other knob neutral), the
-  workload's default dtype, GPU energy measured by the meter on the GPU that ran the model, no
-  other process on that GPU, an isolation check that could see every process list (or
-  ``--allow-shared-gpu``, which accepts the risk), no energy window whose counter disagreed with
-  the sampled power (the cross-check), no GPU in MIG mode, and the model's own weights (random
-  weights measure the architecture, not the model).
+* **canonical** (:func:`canonical_reasons`): energy-badge's own workload (never an AI Energy Score
+  dataset, ``measure --workload aes``: :mod:`energy_badge.aes_workload`), the full canonical
+  workload of a known task and workload version (its query count and the sha256 of its inputs as the
+  shipped manifest pins them, its batch size and generation settings, and, where the result records
+  it, the complete configuration given to ``generate()``: the manifest's values, every other knob
+  neutral), the workload's default dtype, GPU energy measured by the meter on the GPU that ran the
+  model, no other process on that GPU, an isolation check that could see every process list (or
+  ``--allow-shared-gpu``, which accepts the risk), no energy window whose counter disagreed with the
+  sampled power (the cross-check), no GPU in MIG mode, and the model's own weights (random weights
+  measure the architecture, not the model).
 
   Recorded but *not* departures, because the figure stays honest: a drift (the rule then ran every
   repetition and says so), a target not met (the interval is then the wider t interval), dropped
@@ -23,6 +24,14 @@ One module decides it, from the result's *content*, never from a flag the file c
 * **publishable** (:func:`publish_problems`, :func:`check_publishable`): canonical, with a 95 %
   interval (at least two repetitions) and a GPU of a known hardware class, so a card can show the
   figure, its interval and the hardware.
+
+* **the sampled protocol** (:mod:`energy_badge.meter.sampling`): a result estimated from a
+  stratified sample of the canonical workload is canonical when its record holds together (the
+  sample is of that workload, and the headline and its interval are what the recorded strata,
+  per-query costs and repetitions give; else the ``sampling`` departure), and publishable only
+  when its interval, sampling error and run-to-run noise together, is within the meter's target
+  (a full-protocol result may publish a wider t interval; a sample that cannot meet the target
+  should have grown to the full workload).
 
 Every command asks this module: :func:`energy_badge.result.decode_result` calls
 :func:`check_flag` on every result read (rate, badge, card, publish, compare, bulk, the service,
@@ -56,9 +65,10 @@ class Departure:
     """One way a result departs from the canonical protocol.
 
     Attributes:
-        code: a stable name: ``performance_only``, ``workload``, ``queries``, ``inputs``,
+        code: a stable name: ``performance_only``, ``workload_source``, ``workload``, ``queries``, ``inputs``,
             ``dtype``, ``batch_size``, ``generation``, ``generation_config``, ``device``,
-            ``shared_gpu``, ``isolation_unknown``, ``crosscheck``, ``mig``, ``random_weights``.
+            ``shared_gpu``, ``isolation_unknown``, ``crosscheck``, ``mig``, ``sampling``,
+            ``random_weights``.
         reason: the reason in words, as results and messages show it.
     """
 
@@ -77,7 +87,7 @@ def departures(result: EnergyResult) -> list[Departure]:
     Returns:
         One :class:`Departure` per rule broken, in a fixed order.
     """
-    from energy_badge.workload import canonical_spec
+    from energy_badge.workload import SOURCE, canonical_spec
 
     found: list[Departure] = []
 
@@ -92,7 +102,14 @@ def departures(result: EnergyResult) -> list[Departure]:
         spec = canonical_spec(result.task, workload.version)
     except EnergyBadgeError:
         spec = None
-    if workload.task != result.task:
+    if workload.source != SOURCE:
+        add(
+            "workload_source",
+            f"the workload is {workload.name} ({workload.source}: not energy-badge's own canonical "
+            "workload); figures on the AI Energy Score's datasets compare with its leaderboard, they "
+            "are never rated",
+        )
+    elif workload.task != result.task:
         add("workload", f"the workload is for {workload.task}, not {result.task}")
     elif spec is None or spec.version != workload.version:
         add(
@@ -115,7 +132,10 @@ def departures(result: EnergyResult) -> list[Departure]:
         if workload.generation != spec.generation:
             add("generation", "generation settings differ from the canonical workload's")
         elif workload.generation_config is not None:
+            from energy_badge.run.reasoning import reasoning_manifest
+
             manifest = spec.generation.to_dict() if spec.generation is not None else {}
+            manifest = reasoning_manifest(workload.reasoning, manifest)  # reasoning on: EOS under the cap
             if knobs := workload.generation_config.departures(manifest):
                 add("generation_config", f"generate() was given non-neutral settings: {', '.join(knobs)}")
     if energy_measured and result.hardware.device != f"cuda:{measurement.config.gpu_index}":
@@ -136,12 +156,41 @@ def departures(result: EnergyResult) -> list[Departure]:
         )
     if any(gpu.mig_mode for gpu in result.hardware.gpus):
         add("mig", "the GPU was in MIG mode: its energy counter covers every MIG instance")
+    if problem := _sampling_problem(result):
+        add("sampling", problem)
     if result.model.random_weights:
         add(
             "random_weights",
             "random weights (--random-weights): the figure describes the architecture, not this model",
         )
     return found
+
+
+def _sampling_problem(result: EnergyResult) -> str | None:
+    """Why a sampled-protocol result's record does not hold together (None: it does, or it is full).
+
+    The sample must be of the workload the result names, and its headline must be the estimate
+    its recorded strata, per-query costs and repetitions give (:func:`energy_badge.meter.
+    sampling.record_problems`), so an edited figure or interval is not canonical.
+    """
+    from energy_badge.meter.sampling import record_problems
+    from energy_badge.stats import summarize
+
+    m = result.measurement
+    record, gpu = m.sampling, result.energy.gpu
+    if m.protocol != "sampled":
+        return "a sampled record with protocol full" if record and record.protocol == "sampled" else None
+    if record is None or record.protocol != "sampled" or gpu is None or not gpu.samples:
+        return "protocol sampled without its sampling record and figure"
+    if record.population != result.workload.queries:
+        return f"the sample is of {record.population} queries, the workload has {result.workload.queries}"
+    mean = sum(gpu.samples) / len(gpu.samples)
+    if m.outcome is not None and m.outcome.interval == "target":
+        noise: float | None = record.noise_target_rel * abs(mean)
+    else:
+        noise = summarize(gpu.samples).ci95_half_width
+    problems = record_problems(record, gpu, noise)
+    return f"the sampled estimate does not hold: {problems[0]}" if problems else None
 
 
 def _disagreeing_windows(result: EnergyResult) -> list[str]:
@@ -208,6 +257,15 @@ def publish_problems(result: EnergyResult) -> list[str]:
         problems.append(
             f"the result has no 95 % interval (only {energy.n} repetition); a card shows the interval"
         )
+    if energy is not None and result.measurement.protocol == "sampled":
+        target = result.measurement.config.target_ci_rel
+        relative = energy.relative_half_width
+        if relative is None or relative > target * (1 + 1e-9):
+            shown = "none" if relative is None else f"+-{100 * relative:.2f} %"
+            problems.append(
+                f"the sampled estimate's 95 % interval ({shown}, sampling error and noise together) "
+                f"is wider than the +-{100 * target:g} % target; measure with --protocol full"
+            )
     if energy is not None and not result.hardware_class:
         problems.append(
             f"the GPU ({result.gpu_name or 'no GPU recorded'}) has no hardware class to put on a card"

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING
 
 from energy_badge.errors import InputError
 from energy_badge.policy import check_publishable
-from energy_badge.text import ENERGY_UNIT, format_energy, one_line, stars_text, utc_date
+from energy_badge.tasks import energy_unit, query_phrase
+from energy_badge.text import format_energy, one_line, stars_text, utc_date
 
 if TYPE_CHECKING:
     from energy_badge.card import CardEdit
@@ -169,18 +170,20 @@ def workload_label(result: EnergyResult) -> str:
 
 
 def badge_alt_text(rating: Rating) -> str:
-    """``AI energy: ★★★★☆ 0.42 Wh per 1000 queries`` (``unrated`` instead of stars when unrated)."""
+    """``AI energy: ★★★★☆ 0.42 Wh per 1000 texts classified`` (``unrated`` instead of stars when
+    unrated; the unit in the task's words, :func:`energy_badge.tasks.energy_unit`)."""
     from energy_badge.render import BADGE_LABEL
 
     stars = stars_text(rating.stars) if rating.stars else "unrated"
-    value = f" {format_energy(rating.value)} {ENERGY_UNIT}" if rating.value is not None else ""
+    value = f" {format_energy(rating.value)} {energy_unit(rating.task)}" if rating.value is not None else ""
     return f"{BADGE_LABEL}: {stars}{value}"
 
 
 def badge_markdown(rating: Rating, *, badge_path: str = BADGE_PATH, result_path: str = RESULT_PATH) -> str:
     """The Markdown of the badge block: the badge image, linking to the result file.
 
-    For example ``[![AI energy: ★★★★☆ 0.42 Wh per 1000 queries](energy/badge.svg)](energy/result.json)``.
+    For example
+    ``[![AI energy: ★★★★☆ 0.42 Wh per 1000 texts classified](energy/badge.svg)](energy/result.json)``.
     """
     return f"[![{badge_alt_text(rating)}]({badge_path})]({result_path})"
 
@@ -202,7 +205,12 @@ def card_edit(result: EnergyResult, rating: Rating, readme_text: str) -> CardEdi
     """
     from energy_badge.card import apply_to_card
 
-    return apply_to_card(readme_text, card_metadata(result, rating), badge_markdown(rating))
+    block = badge_markdown(rating)
+    if result.workload.reasoning is not None:  # "reasoning off" (or on) beside the badge
+        from energy_badge.text import reasoning_text
+
+        block += f" ({reasoning_text(result.workload.reasoning)})"
+    return apply_to_card(readme_text, card_metadata(result, rating), block)
 
 
 def edit_card_file(
@@ -299,13 +307,14 @@ def commit_description(result: EnergyResult, rating: Rating, *, automated: bool 
         "",
         "How the number was measured:",
         f"- model: `{result.model_id}`{pinned}, {model.parameters:,} parameters, {model.dtype}",
-        f"- workload: `{workload_label(result)}` ({workload.queries} {result.task} queries, batch size "
+        f"- workload: `{workload_label(result)}` ({workload.queries} {result.task} queries: "
+        f"{query_phrase(result.task)}, batch size "
         f"{batch}), sha256 of its inputs `{workload.sha256}`",
         f"- hardware: {gpu}",
         f"- meter: GPU energy counter via {measurement.meter}, {energy.n} repetitions of the whole "
         f"workload after a warm-up, measured on {utc_date(result.created_at)} with energy-badge "
         f"{result.tool_version}",
-        f"- result: {energy.mean:.4g} {ENERGY_UNIT} (mean over the repetitions{interval})",
+        f"- result: {energy.mean:.4g} {energy_unit(result.task)} (mean over the repetitions{interval})",
         f"- rating: {rated}, against {table}",
         "",
         "What changed:",

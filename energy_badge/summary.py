@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from energy_badge.render import BADGE_LABEL, SHIELDS_COLORS, UNRATED_SHIELDS_COLOR, badge_message
-from energy_badge.text import ENERGY_UNIT, format_value, stars_text
+from energy_badge.tasks import energy_unit
+from energy_badge.text import format_value, stars_text
 
 if TYPE_CHECKING:
     from energy_badge.compare import Comparison
@@ -77,7 +78,7 @@ def result_markdown(result: EnergyResult, rating: Rating | None = None) -> str:
             if gpu.ci95_low is not None
             else f" (n = {gpu.n}, no interval)"
         )
-        rows.append(("GPU energy", f"**{format_value(gpu.mean)} {ENERGY_UNIT}**{interval}"))
+        rows.append(("GPU energy", f"**{format_value(gpu.mean)} {energy_unit(result.task)}**{interval}"))
     else:
         rows.append(("GPU energy", "not measured (performance only)"))
     for stats, label in (
@@ -87,7 +88,7 @@ def result_markdown(result: EnergyResult, rating: Rating | None = None) -> str:
         (energy.dram, "DRAM energy"),
     ):
         if stats is not None:
-            rows.append((label, f"{format_value(stats.mean)} {ENERGY_UNIT}"))
+            rows.append((label, f"{format_value(stats.mean)} {energy_unit(result.task)}"))
     if rating is not None:
         if rating.stars is not None:
             stars = stars_text(rating.stars)
@@ -119,6 +120,10 @@ def result_markdown(result: EnergyResult, rating: Rating | None = None) -> str:
             f"queries, batch size {workload.batch_size}",
         )
     )
+    if workload.reasoning is not None:
+        from energy_badge.text import reasoning_text
+
+        rows.append(("reasoning", md(reasoning_text(workload.reasoning, detail=True))))
     model = result.model
     described = f"{md(model.architecture)}, {model.parameters:,} parameters, {md(model.dtype)}"
     if model.revision:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from energy_badge.run.reasoning import ReasoningRecord
 
 __all__ = [
     "ENERGY_UNIT",
@@ -19,6 +23,9 @@ __all__ = [
     "one_line",
     "parse_time",
     "pct",
+    "reasoning_multiplier",
+    "reasoning_text",
+    "sampled_text",
     "stars_text",
     "utc_date",
     "utc_now",
@@ -120,3 +127,42 @@ def utc_date(created_at: str) -> str:
 def utc_now() -> str:
     """The current UTC time, RFC 3339 with whole seconds (``2026-11-21T09:30:00Z``)."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def reasoning_text(record: ReasoningRecord, *, detail: bool = False) -> str:
+    """How a run reasoned, in words: ``reasoning off``, ``reasoning on``, ``reasoning effort high``,
+    ``reasoning always on (cannot be turned off)``; with ``detail``, the control, the cap and the
+    tokens per query."""
+    mode = record.effective
+    if mode == "always":
+        text = "reasoning always on (cannot be turned off)"
+    elif mode in ("low", "medium", "high"):
+        text = f"reasoning effort {mode}"
+    else:
+        text = f"reasoning {mode}"
+    if not detail:
+        return text
+    parts = [f"{text} via {record.control}", f"template sha256 {record.template_sha256[:12]}…"]
+    tokens = record.output_tokens
+    if tokens is not None and record.max_new_tokens is not None:
+        parts.append(
+            f"{tokens.mean:.1f} tokens/query (p50 {tokens.p50:g}, p95 {tokens.p95:g}; "
+            f"{100 * tokens.hit_cap:.0f} % hit the {record.max_new_tokens}-token cap)"
+        )
+    if record.gpu_wh_per_1k_output_tokens is not None:
+        parts.append(f"{format_energy(record.gpu_wh_per_1k_output_tokens)} Wh per 1000 output tokens")
+    if record.note:
+        parts.append(record.note)
+    return "; ".join(parts)
+
+
+def reasoning_multiplier(on_wh: float, off_wh: float) -> str:
+    """``reasoning on: 41× the energy per query`` (the on figure over the off figure)."""
+    ratio = on_wh / off_wh
+    shown = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.2g}"
+    return f"reasoning on: {shown}× the energy per query"
+
+
+def sampled_text(measured: int, population: int) -> str:
+    """How much of the workload a sampled-protocol figure ran: ``estimated from 120 of 1000 queries``."""
+    return f"estimated from {measured} of {population} queries"

@@ -23,6 +23,11 @@ error mapping (``RepositoryNotFoundError``, ``GatedRepoError``, ``HfHubHTTPError
 ``POST /api/models/{repo}/discussions/{num}/status``    ``change_discussion_status``
 ``POST /api/models/{repo}/discussions/{num}/merge``     ``merge_pull_request``
 ``GET|HEAD /{repo}/resolve/{rev}/{path}``               ``hf_hub_download`` (ETag, X-Repo-Commit)
+``GET  /api/datasets/{repo}[/revision/{rev}]``          ``dataset_info`` (a repo created as
+                                                        ``datasets/{repo}``; ``datasets`` reads
+``GET  /api/datasets/{repo}/tree/{rev}[/{path}]``       these four to load a dataset repo)
+``POST /api/datasets/{repo}/paths-info/{rev}``          ``get_paths_info``
+``GET|HEAD /datasets/{repo}/resolve/{rev}/{path}``      ``hf_hub_download(repo_type="dataset")``
 ======================================================  ========================================
 
 Behaviour copied from the real Hub (facts checked against huggingface_hub 2.4's source and the
@@ -72,6 +77,8 @@ DISCUSSIONS_PAGE_SIZE = 50
 COMMITS_PAGE_SIZE = 50
 MODELS_PAGE_SIZE = 1000  # the Hub serves model listings in pages of at most 1000
 RATE_LIMIT_POLICY = '"fixed window";"api";q=1000;w=300'
+#: Dataset repos are stored beside the models under this prefix (``create_repo("datasets/org/x")``).
+DATASET_PREFIX = "datasets/"
 _YAML_BLOCK = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))")
 
 
@@ -735,6 +742,10 @@ class _Routes:
         if len(s) >= 3 and s[:2] == ["api", "models"]:
             repo_id, rest = self._split_repo(s[2:])
             return self.api_repo(repo_id, rest)
+        if len(s) >= 4 and s[:2] == ["api", "datasets"]:  # a dataset repo: stored as datasets/<id>
+            return self.api_dataset(f"{DATASET_PREFIX}{s[2]}/{s[3]}", s[4:])
+        if s[:1] == ["datasets"] and len(s) >= 5 and s[3] == "resolve" and m in ("GET", "HEAD"):
+            return self.resolve("/".join(s[:3]), s[4:])
         if "resolve" in s[1:3] and m in ("GET", "HEAD"):
             index = s.index("resolve", 1)
             return self.resolve("/".join(s[:index]), s[index + 1 :])
@@ -838,6 +849,36 @@ class _Routes:
                 return self.discussions(repo, rest[1:])
         raise HubHTTPError(404, "Sorry, we can't find the page you are looking for.")
 
+    def api_dataset(self, repo_id: str, rest: list[str]) -> tuple[int, Any, dict[str, str]]:
+        """The read side of a dataset repo (what ``datasets.load_dataset`` asks): its info at a
+        revision, its tree, and ``paths-info``."""
+        with self.hub.lock:
+            repo = self.repo_for_read(repo_id)
+            head = rest[0] if rest else None
+            if head in (None, "revision") and self.method == "GET":
+                revision = "/".join(rest[1:]) if head else "main"
+                payload = self._model_json(repo, revision, with_blobs=True)
+                payload["id"] = repo_id[len(DATASET_PREFIX) :]
+                for key in ("modelId", "pipeline_tag"):
+                    payload.pop(key, None)
+                return 200, payload, {}
+            if head == "tree" and self.method == "GET":
+                return self.tree(repo, rest[1:])
+            if head == "paths-info" and self.method == "POST":
+                sha = self.hub._resolve(repo, "/".join(rest[1:]) or "main")
+                form = parse_qs(self.body.decode("utf-8"))
+                paths = form.get("paths", []) or self.json_body().get("paths", [])
+                files = repo.commits[sha].tree
+                out = []
+                for path in paths:
+                    if path in files:
+                        out.append({"type": "file", "path": path, "oid": git_blob_sha1(files[path]),
+                                    "size": len(files[path])})  # fmt: skip
+                    elif any(f.startswith(path.rstrip("/") + "/") for f in files):
+                        out.append({"type": "directory", "path": path, "oid": git_blob_sha1(path.encode())})
+                return 200, out, {}
+        raise HubHTTPError(404, "Sorry, we can't find the page you are looking for.")
+
     def model_info(self, repo: Repo, revision: str) -> tuple[int, Any, dict[str, str]]:
         payload = self._model_json(repo, revision, with_blobs=self.q("blobs") in ("True", "true", "1"))
         return 200, _expanded(payload, self.query.get("expand")), {}
@@ -863,6 +904,7 @@ class _Routes:
             selected = [
                 repo
                 for repo in self.hub.repos.values()
+                if not repo.repo_id.startswith(DATASET_PREFIX)
                 if self.hub._can_read(repo, self.user)
                 and (not search or search in repo.repo_id.lower())
                 and (author is None or repo.repo_id.split("/")[0] == author)

@@ -37,6 +37,12 @@ _MEAN_INPUT_TOKENS = {
     "question-answering": 11,
     "summarization": 384,
     "text-generation": 369,
+    # Issue 14's media tasks: no text input, but text-to-image's prompts (COCO-caption-like).
+    "image-classification": 0,
+    "object-detection": 0,
+    "automatic-speech-recognition": 0,
+    "image-to-text": 0,
+    "text-to-image": 15,
 }
 
 _ARCHITECTURES = {
@@ -45,6 +51,11 @@ _ARCHITECTURES = {
     "question-answering": "BertForQuestionAnswering",
     "summarization": "BartForConditionalGeneration",
     "text-generation": "LlamaForCausalLM",
+    "image-classification": "ViTForImageClassification",
+    "object-detection": "DetrForObjectDetection",
+    "automatic-speech-recognition": "WhisperForConditionalGeneration",
+    "image-to-text": "BlipForConditionalGeneration",
+    "text-to-image": "StableDiffusionPipeline",
 }
 
 
@@ -64,7 +75,7 @@ def make_result(
     dtype: str | None = None,
     gpu_name: str | None = H100,
     hardware_class: str | None = "H100",
-    queries_per_s: float = 180.0,
+    queries_per_s: float | None = None,
     passes: int = 2,
     idle_power_w: float = 68.0,
     created_at: str = "2026-11-20T09:30:00Z",
@@ -96,7 +107,10 @@ def make_result(
         architecture: the class that ran (default: a typical one for the task).
         dtype: the weights' dtype (default: the workload's default dtype).
         gpu_name, hardware_class: the GPU; ``gpu_name=None`` records no GPU at all.
-        queries_per_s: throughput; sets each repetition's seconds and the latencies.
+        queries_per_s: throughput; sets each repetition's seconds and the latencies. None: 180,
+            or, where that would put a repetition's mean GPU power outside 20-500 W (the
+            physical check refuses below 1 W and above 1.2 x the 700 W power limit), the
+            throughput that gives 500 W (large energies) or 20 W (tiny ones).
         passes: workload passes per repetition.
         idle_power_w: the idle GPU power recorded before the run.
         created_at: when the result was made (RFC 3339).
@@ -117,6 +131,8 @@ def make_result(
     """
     if not samples:
         raise ValueError("at least one sample is needed")
+    if queries_per_s is None:
+        queries_per_s = _plausible_throughput(samples)
     workload = load_workload(task)
     plain = (
         queries is None
@@ -294,6 +310,18 @@ def make_result(
     data["canonical"], data["non_canonical_reasons"] = not reasons, reasons
     decode_result(data, source="results_factory")
     return data
+
+
+def _plausible_throughput(samples: Sequence[float]) -> float:
+    """180 queries/s, unless the samples' mean GPU power at that rate (Wh/1k x 3.6 x queries/s)
+    would be above 500 W or below 20 W: then the rate that gives that bound (the largest sample
+    staying at or under 500 W)."""
+    high, low = max(samples), min(samples)
+    if high * 3.6 * 180.0 > 500.0:
+        return 500.0 / (3.6 * high)
+    if 0 < low and low * 3.6 * 180.0 < 20.0:
+        return min(20.0 / (3.6 * low), 500.0 / (3.6 * high))
+    return 180.0
 
 
 def make_energy_result(**kwargs: Any) -> EnergyResult:

@@ -610,8 +610,8 @@ def test_cpu_smoke_run_measures_a_real_model_and_compares_throughput(tiny_classi
     assert "$ energy-badge measure ./model --task text-classification -o " in result.log
     assert "the result is not canonical: performance only" in result.log
     summary = result.summary
-    assert summary.startswith("### AI energy: ./model · text-classification\n")
-    assert "Throughput vs baseline" in summary and "| model | ./model | ./model |" in summary
+    assert summary.startswith("### AI energy: model · text-classification\n")  # the folder's name
+    assert "Throughput vs baseline" in summary and "| model | model | model |" in summary
     assert "base (energy/baseline-cpu-smoke.json)" in summary
     assert "not canonical" in summary and "Not published (input publish is none)." in summary
 
@@ -639,6 +639,20 @@ def test_energy_regression_fails_the_job_after_the_summary_and_publishes_nothing
     assert "### ❌ GPU energy vs baseline: regressed" in run.summary
     assert "Not published: the result regressed against the baseline." in run.summary
     assert "![AI energy: " in run.summary  # the badge
+
+
+def test_an_image_to_text_result_is_rated_and_summarised_in_captions(workspace):
+    """A SYNTHETIC canonical image-to-text result (given as `result`, no comparison, no publish):
+    the outputs carry its stars against the provisional image-to-text entry, and the notice and
+    the summary say what a query is."""
+    caption = result_bytes(task="image-to-text", samples=(99.0, 100.0, 101.0))
+    (workspace / "new.json").write_bytes(caption)
+    run = ActionRunner(workspace).run({"result": "new.json", "baseline": "", "install": "false"})
+    assert not run.failed, run.log
+    assert run.outputs["stars"] == "3" and run.outputs["wh-per-1k"] == "100"
+    assert run.annotations("notice") == [f"{REPO}: 100 Wh per 1000 captions written, 3 of 5 stars"]
+    assert f"### AI energy: {REPO} · image-to-text" in run.summary
+    assert "100 Wh per 1000 captions written" in run.summary
 
 
 def test_hub_baseline_and_pull_request(workspace, hub):

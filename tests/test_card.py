@@ -774,7 +774,8 @@ def test_a_fence_line_in_the_front_matter_does_not_hide_the_body() -> None:
     ("front", "task", "model_id", "hub_model", "words"),
     [
         ("pipeline_tag: sentence-similarity", "text-classification", "a/b", True, ["sentence-similarity"]),
-        ("pipeline_tag: image-classification", "text-classification", "a/b", True, ["none of"]),
+        ("pipeline_tag: image-segmentation", "text-classification", "a/b", True, ["none of"]),
+        ("pipeline_tag: image-classification", "text-classification", "a/b", True, ["agrees with image-cl"]),
         ("pipeline_tag: text-generation", "summarization", "a/b", True, ["text-generation"]),
         ("base_model: org/base", "text-classification", "Org/Base", True, ["base_model", "Org/Base"]),
         ("base_model:\n- x/y\n- org/base", "text-classification", "org/base", True, ["base_model"]),

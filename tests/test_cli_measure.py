@@ -397,7 +397,7 @@ def test_canonical_claim_is_checked_by_the_schema(tiny, tmp_path):
     assert code == 1 and "$.energy.gpu" in stdout
 
 
-def test_tasks_lists_the_five_workloads_with_hashes():
+def test_tasks_lists_the_ten_workloads_with_hashes():
     code, stdout, _ = run_cli("tasks", "--json")
     assert code == 0
     listed = {w["task"]: w for w in json.loads(stdout)}
@@ -407,6 +407,11 @@ def test_tasks_lists_the_five_workloads_with_hashes():
         "question-answering",
         "summarization",
         "text-generation",
+        "image-classification",
+        "object-detection",
+        "automatic-speech-recognition",
+        "image-to-text",
+        "text-to-image",
     }
     for task, entry in listed.items():
         assert entry["sha256"] == load_workload(task).sha256

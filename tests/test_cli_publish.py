@@ -122,7 +122,7 @@ def test_rate_badge_publish_commits_once_then_finds_nothing_to_do(hub, result_fi
     assert f"committed {commit.sha[:12]} to {REPO} (main)" in out
     assert f"{hub.url}/{REPO}/commit/{commit.sha}" in out
     assert "README.md, energy/badge.svg, energy/result.json" in out
-    assert "AI energy: ★☆☆☆☆ 0.80 Wh per 1000 queries" in out
+    assert "AI energy: ★☆☆☆☆ 0.80 Wh per 1000 texts classified" in out
     # the commit: the badge the `badge` command drew, the result file's exact bytes, the card
     assert commit.tree["energy/badge.svg"] == badge.read_bytes()
     assert commit.tree["energy/result.json"] == result_file.read_bytes()
@@ -130,7 +130,9 @@ def test_rate_badge_publish_commits_once_then_finds_nothing_to_do(hub, result_fi
     readme = commit.tree["README.md"]
     added = b"".join(inserted_only(CARD, readme)).decode()
     assert added.startswith("energy_score:\n  stars: 1\n")
-    assert f"{BLOCK_START}\n[![AI energy: ★☆☆☆☆ 0.80 Wh per 1000 queries](energy/badge.svg)]" in added
+    assert (
+        f"{BLOCK_START}\n[![AI energy: ★☆☆☆☆ 0.80 Wh per 1000 texts classified](energy/badge.svg)]" in added
+    )
     assert added.rstrip("\n").endswith(BLOCK_END)
     metadata = read_metadata(readme.decode())
     assert metadata["stars"] == 1 and metadata["result"] == "energy/result.json"
@@ -139,7 +141,7 @@ def test_rate_badge_publish_commits_once_then_finds_nothing_to_do(hub, result_fi
     # the commit says how the number was measured
     assert commit.title == COMMIT_TITLE
     for words in (load_workload("text-classification").sha256, "text-classification@1.0.0",
-                  "5 repetitions", "95 % interval", "0.2.0-provisional", "NVIDIA H100 80GB HBM3",
+                  "5 repetitions", "95 % interval", "0.3.0-provisional", "NVIDIA H100 80GB HBM3",
                   "remove", "generated"):  # fmt: skip
         assert words in commit.message, words
     assert "reading alice/tiny-classifier" in err  # progress on stderr
@@ -214,7 +216,7 @@ def test_unrated_result_is_published_with_the_reason(hub, tmp_path):
     )  # fmt: skip
     code, out, err = cli("publish", path)
     assert code == 0, err
-    assert "AI energy: unrated 42 Wh per 1000 queries" in out and "size class C" in out
+    assert "AI energy: unrated 42 Wh per 1000 replies generated" in out and "size class C" in out
     metadata = read_metadata(hub.file(REPO, "README.md").decode())
     assert metadata["stars"] is None and "size class C" in metadata["unrated_reason"]
 

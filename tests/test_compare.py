@@ -177,12 +177,7 @@ def test_mismatched_results_are_refused_with_the_reason(tmp_path, changes, words
 
 def test_different_workload_subsets_are_refused(tmp_path):
     data = make_result(samples=TIGHT_08)
-    subset = copy.deepcopy(data)
-    subset["canonical"] = False
-    subset["non_canonical_reasons"] = ["--queries 50: a subset of the 1000 canonical queries"]
-    subset["workload"]["queries"] = 50
-    for rep in subset["measurement"]["repetitions"]:
-        rep["queries"] = 100
+    subset = make_result(samples=TIGHT_08, queries=50)  # each repetition's joules fit its 100 queries
     with pytest.raises(InputError, match="number of queries differs"):
         compare_results(decode_result(data), decode_result(subset))
     other_version = copy.deepcopy(data)
@@ -289,9 +284,12 @@ def test_result_markdown_has_badge_figures_and_rating():
     res = result(samples=TIGHT_08)
     text = result_markdown(res, rate(res))
     assert text.startswith("### AI energy: alice/tiny-classifier · text-classification\n")
-    assert "![AI energy: ★☆☆☆☆ 0.80 Wh per 1000 queries](https://img.shields.io/badge/AI%20energy-" in text
-    assert "| GPU energy | **0.8 Wh per 1000 queries** (95 % CI 0.7912 to 0.8088, n = 5) |" in text
-    assert "| rating | ★☆☆☆☆ (1 of 5); rating table 0.2.0-provisional, provisional |" in text
+    assert (
+        "![AI energy: ★☆☆☆☆ 0.80 Wh per 1000 texts classified](https://img.shields.io/badge/AI%20energy-"
+        in text
+    )
+    assert "| GPU energy | **0.8 Wh per 1000 texts classified** (95 % CI 0.7912 to 0.8088, n = 5) |" in text
+    assert "| rating | ★☆☆☆☆ (1 of 5); rating table 0.3.0-provisional, provisional |" in text
     assert "| canonical | yes |" in text
     assert text.endswith("|\n")
     # without a rating: no badge, no rating row

@@ -21,7 +21,7 @@ import pytest
 
 from energy_badge.run import fit, loader
 from energy_badge.run.encoders import POOLING_MODES
-from energy_badge.workload import TASKS, load_workload
+from energy_badge.workload import TASKS, TEXT_TASKS, load_workload
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = ROOT / "benchmarks" / "gpu" / "build_models.py"
@@ -87,7 +87,9 @@ def test_catalogue_top_level_and_ids() -> None:
 
 
 def test_at_least_ten_models_per_task() -> None:
-    for task in TASKS:
+    # The GPU campaign's catalogue covers the five text tasks (the image and audio tasks of issue 14
+    # are not in it yet).
+    for task in TEXT_TASKS:
         count = sum(e["task"] == task for e in ENTRIES)
         assert count >= 10, f"{task}: only {count} models"
 
@@ -102,8 +104,9 @@ def test_text_generation_spans_small_to_large(bm: ModuleType) -> None:
 
 
 def test_auto_classes_match_the_loader(bm: ModuleType) -> None:
-    assert bm.AUTO_CLASSES == {task: kind.auto_class for task, kind in fit.TASK_MODEL_KINDS.items()}
-    assert set(bm.AUTO_CLASSES) == set(TASKS)
+    # The campaign covers the text tasks; each one's class is the one the loader (optimum) picks.
+    assert bm.AUTO_CLASSES == {task: fit.TASK_MODEL_KINDS[task].auto_class for task in bm.AUTO_CLASSES}
+    assert set(bm.AUTO_CLASSES) == set(TEXT_TASKS)
 
 
 def test_unknown_task_or_id_is_refused(bm: ModuleType, tmp_path: Path) -> None:
@@ -231,7 +234,7 @@ def one_thread() -> Any:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", TEXT_TASKS)
 def test_smallest_model_runs_end_to_end_on_cpu(
     task: str, bm: ModuleType, tmp_path: Path, one_thread: None
 ) -> None:

@@ -334,7 +334,7 @@ def test_alias_bomb_is_refused_by_every_reader():
         lambda: read_metadata(bomb),
     ):
         with pytest.raises(
-            InvalidFileError, match=r"aliases \(\*name\) expand it by 1,234,550 nodes, more than the 100,000"
+            InvalidFileError, match=r"aliases \(\*name\) expand it by 1,234,550 nodes, more than the 25,000"
         ):
             read()
 
@@ -376,8 +376,8 @@ def test_block_nesting_is_capped():
 
 
 def test_node_count_is_capped_while_parsing(monkeypatch):
-    """The count stops ruamel as it composes (the real cap, 100 000 nodes, is about 1 MiB of a real
-    model-index and takes seconds to reach; the mechanism is shown on a small cap)."""
+    """The count stops ruamel as it composes (the real cap, 25 000 nodes, is about 250 kB of a real
+    model-index and takes about a second to reach; the mechanism is shown on a small cap)."""
     monkeypatch.setattr(frontmatter_module, "MAX_YAML_NODES", 50)
     assert read_front_matter("---\nx: [" + "0, " * 40 + "0]\n---\n")["x"] == [0] * 41
     with pytest.raises(InvalidFileError, match="more than 50 YAML nodes"):
@@ -392,11 +392,11 @@ def test_node_count_is_capped_while_parsing(monkeypatch):
 
 
 def test_front_matter_over_the_size_cap_is_refused_at_once():
-    """5 MB of front matter took 50 s to edit; over the 1 MiB cap it is refused before parsing."""
+    """5 MB of front matter took 50 s to edit; over the 256 KiB cap it is refused before parsing."""
     entry = "- type: accuracy\n  value: 0.91\n"
     card = "---\nmetrics:\n" + entry * (MAX_FRONT_MATTER_BYTES // len(entry) + 1) + "---\n# Big\n"
     for read in (lambda: read_front_matter(card), lambda: apply_to_card(card, METADATA, BADGE)):
-        with pytest.raises(InvalidFileError, match=r"front matter is 1(\.\d+)? MiB, more than the 1 MiB"):
+        with pytest.raises(InvalidFileError, match=r"front matter is 256(\.\d+)? KiB, more than the 256 KiB"):
             read()
 
 

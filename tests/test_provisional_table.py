@@ -1,4 +1,4 @@
-"""The shipped provisional rating table (0.2.0-provisional) against the figures it was built from.
+"""The shipped provisional rating table (0.3.0-provisional) against the figures it was built from.
 
 Nothing is simulated here: no hardware is involved. The figures below are the AI Energy Score's
 (AES) published per-model GPU energy on an NVIDIA H100 80GB (February 2025 leaderboard), copied
@@ -23,7 +23,7 @@ import math
 import statistics
 
 import pytest
-from results_factory import make_energy_result
+from results_factory import make_energy_result, make_result
 
 from energy_badge.files import read_json
 from energy_badge.hardware import hardware_class
@@ -36,8 +36,10 @@ from energy_badge.rating import (
     stars_for,
 )
 from energy_badge.rating.codec import decode_table
+from energy_badge.result import decode_result
+from energy_badge.workload import canonical_spec
 
-VERSION = "0.2.0-provisional"
+VERSION = "0.3.0-provisional"
 
 #: (model, total_gpu_energy in kWh per 1000 queries, AES stars, AES size class) per task, as published.
 AES_H100: dict[str, list[tuple[str, float, int, str | None]]] = {
@@ -152,6 +154,84 @@ AES_H100: dict[str, list[tuple[str, float, int, str | None]]] = {
         ("avsolatorio/GIST-large-Embedding-v0", 0.000577657, 5, None),
         ("avsolatorio/GIST-all-MiniLM-L6-v2", 0.000106329, 5, None),
     ],
+    # Table 0.3.0: the image, audio and image-generation tasks, from the same leaderboard's
+    # image_classification.csv, object_detection.csv, asr.csv, image_captioning.csv and
+    # image_generation.csv (the same copy, same commit), in the files' order.
+    "image-classification": [
+        ("deepmind/vision-perceiver-conv", 0.002641366, 1, None),
+        ("microsoft/beit-base-patch16-224", 0.000741506, 5, None),
+        ("microsoft/resnet-50", 0.000390429, 5, None),
+        ("microsoft/swin-base-patch4-window12-384", 0.001530817, 3, None),
+        ("microsoft/resnet-18", 0.000299115, 5, None),
+        ("microsoft/swinv2-large-patch4-window12-192-22k", 0.001290521, 3, None),
+        ("microsoft/swinv2-large-patch4-window12-192-22k", 0.001386088, 3, None),
+        ("microsoft/swinv2-tiny-patch4-window8-256", 0.000767775, 4, None),
+        ("microsoft/swinv2-tiny-patch4-window16-256", 0.000848117, 4, None),
+        ("microsoft/beit-base-patch16-224-pt22k-ft22k", 0.000778986, 4, None),
+        ("apple/mobilevit-small", 0.000512055, 5, None),
+        ("WinKawaks/vit-tiny-patch16-224", 0.000384751, 5, None),
+        ("facebook/convnext-base-384-22k-1k", 0.001115214, 4, None),
+        ("facebook/convnext-tiny-224", 0.000450754, 5, None),
+        ("facebook/convnext-large-224", 0.000973011, 4, None),
+        ("nvidia/mit-b5", 0.002487931, 1, None),
+        ("google/efficientnet-b7", 0.001849984, 2, None),
+        ("google/vit-base-patch32-384", 0.000758995, 5, None),
+        ("google/vit-base-patch16-384", 0.000991464, 4, None),
+        ("google/vit-large-patch32-384", 0.001163123, 4, None),
+        ("google/mobilenet_v2_1.0_224", 0.000406468, 5, None),
+        ("google/vit-base-patch16-224", 0.000582595, 5, None),
+        ("google/bit-50", 0.000831744, 4, None),
+    ],
+    "object-detection": [
+        ("microsoft/conditional-detr-resnet-50", 0.002144589, 5, None),
+        ("facebook/detr-resnet-50-dc5", 0.003291817, 4, None),
+        ("facebook/detr-resnet-50-dc5", 0.003278611, 4, None),
+        ("facebook/detr-resnet-101", 0.002531398, 4, None),
+        ("hustvl/yolos-tiny", 0.001004166, 5, None),
+        ("hustvl/yolos-small", 0.003281148, 4, None),
+        ("hustvl/yolos-base", 0.007980927, 1, None),
+    ],
+    "automatic-speech-recognition": [
+        ("distil-whisper/distil-large-v2", 0.021521125, 4, None),
+        ("distil-whisper/distil-medium.en", 0.016971399, 5, None),
+        ("distil-whisper/distil-small.en", 0.015568577, 5, None),
+        ("openai/whisper-base", 0.016545973, 5, None),
+        ("openai/whisper-tiny", 0.013442129, 5, None),
+        ("openai/whisper-large-v3", 0.086679066, 1, None),
+        ("openai/whisper-small", 0.029965155, 4, None),
+        ("openai/whisper-medium", 0.061421628, 2, None),
+        ("facebook/s2t-small-librispeech-asr", 0.017201768, 5, None),
+        ("facebook/hubert-large-ls960-ft", 0.001615015, 5, None),
+        ("facebook/mms-1b-all", 0.004284855, 5, None),
+        ("facebook/wav2vec2-base-960h", 0.000619699, 5, None),
+        ("asapp/sew-d-base-plus-400k-ft-ls100h", 0.001536815, 5, None),
+    ],
+    "image-to-text": [
+        ("Salesforce/blip2-flan-t5-xxl", 0.179930966, 1, None),
+        ("Salesforce/blip-image-captioning-large", 0.048511441, 5, None),
+        ("Salesforce/blip-image-captioning-base", 0.04711837, 5, None),
+        ("Salesforce/blip2-opt-2.7b", 0.101335529, 3, None),
+        ("Salesforce/blip2-flan-t5-xl", 0.102152107, 3, None),
+        ("Salesforce/blip2-opt-6.7b", 0.174957802, 1, None),
+        ("microsoft/git-large-coco", 0.170319617, 1, None),
+        ("microsoft/git-base", 0.074705602, 4, None),
+        ("sashakunitsyn/vlrm-blip2-opt-2.7b", 0.103347386, 3, None),
+        ("google/pix2struct-base", 0.04574709, 5, None),
+    ],
+    "text-to-image": [
+        ("Mitsua/mitsua-diffusion-one", 0.186811914, 5, None),
+        ("gsdf/Counterfeit-V2.5", 0.187366386, 5, None),
+        ("stabilityai/sd-turbo", 0.189864946, 5, None),
+        ("stabilityai/stable-cascade", 1.214355539, 2, None),
+        ("stabilityai/stable-diffusion-2-1", 0.534466733, 4, None),
+        ("stabilityai/sdxl-turbo", 0.385568798, 5, None),
+        ("stabilityai/stable-diffusion-xl-base-1.0", 1.639845472, 1, None),
+        ("dreamlike-art/dreamlike-photoreal-2.0", 0.581331892, 4, None),
+        ("prompthero/openjourney-v4", 0.203367331, 5, None),
+        ("prompthero/openjourney", 0.196880224, 5, None),
+        ("SimianLuo/LCM_Dreamshaper_v7", 0.322044411, 5, None),
+        ("Yntec/epiCPhotoGasm", 0.586574491, 4, None),
+    ],
 }
 
 #: Forward calls per query: our summarization workload 1.0.0 (1 encoder pass + 64 decoder steps)
@@ -167,7 +247,8 @@ def wh(kwh_per_1000: float) -> float:
 
 
 def population(task: str) -> dict[str, float]:
-    """The published figures an entry is built from (Wh per 1000 queries), by model.
+    """The published figures an entry is built from (Wh per 1000 queries), by model (one figure a
+    model: the geometric mean of the rows of a model published twice).
 
     Text generation: size class A only. Text classification and question answering: without the
     google-t5 rows, which the AES ran as text-to-text generation (see the table's source).
@@ -177,7 +258,11 @@ def population(task: str) -> dict[str, float]:
         rows = [r for r in rows if r[3] == "A"]
     if task in ("text-classification", "question-answering"):
         rows = [r for r in rows if not r[0].startswith("google-t5/")]
-    return {model: wh(kwh) for model, kwh, _, _ in rows}
+    figures: dict[str, list[float]] = {}
+    for model, kwh, _, _ in rows:
+        figures.setdefault(model, []).append(wh(kwh))
+    # A model published twice counts once, with the geometric mean of its figures.
+    return {model: math.exp(statistics.fmean(math.log(v) for v in vs)) for model, vs in figures.items()}
 
 
 def centre(values: list[float]) -> float:
@@ -220,7 +305,7 @@ def test_the_copied_figures_give_the_stars_the_aes_published():
             low, high = min(r[1] for r in group), max(r[1] for r in group)
             for model, kwh, stars, _ in group:
                 assert 5 - min(int((kwh - low) / (high - low) * 5), 4) == stars, (task, model)
-    assert sum(len(rows) for rows in AES_H100.values()) == 101
+    assert sum(len(rows) for rows in AES_H100.values()) == 101 + 65
 
 
 def test_every_entry_is_derived_from_the_published_figures():
@@ -235,14 +320,15 @@ def test_every_entry_is_derived_from_the_published_figures():
         if entry.workload_version == "1.0.0":
             assert entry.task == "summarization"
             values = [v * SUMMARIZATION_SCALE for v in values]
-        else:
-            assert entry.workload_version is None
+        else:  # summarization's 10-token workload 2.0.0 takes the AES figures as published
+            assert entry.workload_version == ("2.0.0" if entry.task == "summarization" else None)
         low, high, cuts = derive(values)
         assert (entry.population.min, entry.population.max, entry.cut_points) == (low, high, cuts), entry
         assert entry.population.n == 0 and entry.population.model_ids is None
         assert entry.size_class == ("A" if entry.task == "text-generation" else None)
         seen.add((entry.task, entry.hardware_class, entry.workload_version))
-    tasks = {(t, None) for t in AES_H100} | {("summarization", "1.0.0")}
+    tasks = {(t, None) for t in AES_H100 if t != "summarization"}
+    tasks |= {("summarization", "1.0.0"), ("summarization", "2.0.0")}
     assert seen == {(t, hw, v) for t, v in tasks for hw in TABLE_HARDWARE}
 
 
@@ -264,6 +350,10 @@ def test_every_entry_names_its_figures_and_the_source_says_where_they_come_from(
         "H200",
         "B200",
         "tests/test_provisional_table.py",
+        "image_captioning.csv",
+        "geometric mean of its two figures",
+        "30 inference steps",
+        "never against these cut points",
     ):
         assert fact in source, fact
 
@@ -278,8 +368,9 @@ def test_the_median_published_model_lands_at_three_stars_and_few_get_four_or_fiv
     5 stars; against this table the median published figure is mid-scale (3 stars) and at most
     half of the published models get 4 or 5 stars, on every task."""
     table = load_table()
-    entry = find_entry(table, task, "H100", None, "A" if task == "text-generation" else None)
-    assert entry is not None and entry.workload_version is None
+    version = canonical_spec(task).version  # the current workload (summarization: 2.0.0, 10 tokens)
+    entry = find_entry(table, task, "H100", version, "A" if task == "text-generation" else None)
+    assert entry is not None and entry.workload_version in (None, version)
     figures = sorted(population(task).values())
     assert stars_for(centre(figures), entry.cut_points) == 3
     assert stars_for(statistics.median(figures), entry.cut_points) == 3
@@ -312,21 +403,74 @@ def test_published_models_rated_through_rate(task, model, expected):
     assert rating.table_version == VERSION and rating.table_status == "provisional"
 
 
+@pytest.mark.parametrize(
+    ("task", "model", "expected"),
+    [
+        ("image-classification", "microsoft/resnet-50", 5),
+        ("image-classification", "google/vit-base-patch16-224", 4),
+        ("image-classification", "nvidia/mit-b5", 1),
+        ("object-detection", "hustvl/yolos-tiny", 5),
+        ("object-detection", "facebook/detr-resnet-50-dc5", 3),
+        ("object-detection", "hustvl/yolos-base", 1),
+        ("automatic-speech-recognition", "facebook/wav2vec2-base-960h", 5),
+        ("automatic-speech-recognition", "openai/whisper-tiny", 3),
+        ("automatic-speech-recognition", "openai/whisper-large-v3", 2),
+        ("image-to-text", "Salesforce/blip-image-captioning-base", 5),
+        ("image-to-text", "Salesforce/blip2-opt-2.7b", 3),
+        ("image-to-text", "Salesforce/blip2-flan-t5-xxl", 1),
+        ("text-to-image", "stabilityai/sd-turbo", 4),
+        ("text-to-image", "stabilityai/stable-diffusion-2-1", 2),
+        ("text-to-image", "stabilityai/stable-diffusion-xl-base-1.0", 1),
+    ],
+)
+def test_published_image_audio_and_generation_models_land_where_their_figures_say(task, model, expected):
+    """The five tasks table 0.3.0 adds (table 0.2.0 had no entry: every such result was unrated):
+    a named model's published AES figure against the composed table's H100, H200 and A100 entry."""
+    table = load_table()
+    value = population(task)[model]
+    for hardware in TABLE_HARDWARE:
+        entry = find_entry(table, task, hardware, None)
+        assert entry is not None and entry.provenance is not None
+        assert entry.provenance.table_version == VERSION
+        assert stars_for(value, entry.cut_points) == expected, (model, value, entry.cut_points)
+
+
+def summarization_1_0_0(value: float):
+    """A synthetic canonical result of the old summarization workload 1.0.0 (64 forced new tokens):
+    the factory's result of the current workload, given 1.0.0's name, version, inputs and settings."""
+    spec = canonical_spec("summarization", "1.0.0")
+    data = make_result(
+        task="summarization", model_id="google-t5/t5-small", samples=(value * 0.99, value * 1.01)
+    )
+    data["workload"].update(name=spec.name, version=spec.version, sha256=spec.sha256)
+    data["workload"]["generation"] = spec.generation.to_dict()
+    if data["workload"].get("generation_config"):
+        data["workload"]["generation_config"].update(spec.generation.to_dict())
+    return decode_result(data, source="test")
+
+
 def test_summarization_of_workload_1_0_0_is_rated_against_the_scaled_figures():
     """Our summarization workload 1.0.0 forces 64 new tokens, the AES 10: a 1.0.0 result is rated
-    by the entry pinned to 1.0.0 (AES figures × 65/11); the unpinned entry holds the AES figures
-    as published, for a 10-token workload version (issue 14), and is not used for 1.0.0."""
+    by the entry pinned to 1.0.0 (AES figures × 65/11), never against the cut points of workload
+    2.0.0 (10 forced tokens, issue 14), which hold the AES figures as published."""
     table = load_table()
     pinned = find_entry(table, "summarization", "H100", "1.0.0")
-    other = find_entry(table, "summarization", "H100", "2.0.0")
-    assert pinned.workload_version == "1.0.0" and other.workload_version is None
-    assert pinned.cut_points == pytest.approx([c * SUMMARIZATION_SCALE for c in other.cut_points], rel=2e-3)
+    current = find_entry(table, "summarization", "H100", "2.0.0")
+    assert canonical_spec("summarization").version == "2.0.0"
+    assert canonical_spec("summarization").generation.max_new_tokens == 10
+    assert pinned.workload_version == "1.0.0" and current.workload_version == "2.0.0"
+    assert pinned.cut_points == pytest.approx([c * SUMMARIZATION_SCALE for c in current.cut_points], rel=2e-3)
     t5_small = population("summarization")["google-t5/t5-small"]  # 2.27 Wh with 10 new tokens
-    assert stars_for(t5_small, other.cut_points) == 3
-    ours = rate(result(t5_small * SUMMARIZATION_SCALE, task="summarization", model_id="google-t5/t5-small"))
-    assert ours.workload_version == "1.0.0" and ours.cut_points == pinned.cut_points and ours.stars == 3
-    # Against the unpinned (10-token) cut points the same 64-token figure would be 2 stars.
-    assert stars_for(t5_small * SUMMARIZATION_SCALE, other.cut_points) == 2
+    assert stars_for(t5_small, current.cut_points) == 3
+    # The AES's own figure, measured on workload 2.0.0, rates against the AES-direct cut points.
+    now = rate(result(t5_small, task="summarization", model_id="google-t5/t5-small"))
+    assert now.workload_version == "2.0.0" and now.cut_points == current.cut_points and now.stars == 3
+    old = rate(summarization_1_0_0(t5_small * SUMMARIZATION_SCALE))
+    assert old.workload_version == "1.0.0" and old.cut_points == pinned.cut_points and old.stars == 3
+    # Against the 2.0.0 cut points the same 64-token figure would be 2 stars.
+    assert stars_for(t5_small * SUMMARIZATION_SCALE, current.cut_points) == 2
+    # A summarization workload version no table entry covers is unrated, not rated by another's.
+    assert find_entry(table, "summarization", "H100", "3.0.0") is None
 
 
 # --------------------------------------------------------------------------------------------

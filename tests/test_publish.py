@@ -45,7 +45,7 @@ def test_card_metadata_is_schema_valid_and_summarises_the_result():
         "hardware": "NVIDIA H100 80GB HBM3",
         "hardware_class": "H100",
         "workload": "text-classification@1.0.0",
-        "rating_table": "0.2.0-provisional",
+        "rating_table": "0.3.0-provisional",
         "measured_at": "2026-11-20",
         "tool": "energy-badge 0.1.0",
         "result": "energy/result.json",
@@ -82,10 +82,10 @@ def test_interval_below_zero_is_clamped_and_missing_interval_refused():
 def test_badge_markdown():
     result, rating = rated(samples=(0.79, 0.8, 0.81))
     assert badge_markdown(rating) == (
-        "[![AI energy: ★☆☆☆☆ 0.80 Wh per 1000 queries](energy/badge.svg)](energy/result.json)"
+        "[![AI energy: ★☆☆☆☆ 0.80 Wh per 1000 texts classified](energy/badge.svg)](energy/result.json)"
     )
     result, rating = rated(task="text-generation", parameters=10**11, samples=(40.0, 41.0, 42.0))
-    assert badge_markdown(rating).startswith("[![AI energy: unrated 41 Wh per 1000 queries](")
+    assert badge_markdown(rating).startswith("[![AI energy: unrated 41 Wh per 1000 replies generated](")
 
 
 def test_card_edit_refuses_what_must_not_be_a_badge():
@@ -123,7 +123,7 @@ def test_publish_plan():
     assert json.loads(plan.files[RESULT_PATH]) == encode_result(result)
     description = plan.commit_description
     for words in (result.workload.sha256, "text-classification@1.0.0", "5 repetitions",
-                  "95 % interval", "rating table 0.2.0-provisional", "provisional", "NVIDIA H100 80GB HBM3",
+                  "95 % interval", "rating table 0.3.0-provisional", "provisional", "NVIDIA H100 80GB HBM3",
                   str(result.model_revision), "generated", "remove"):  # fmt: skip
         assert words in description, words
     # the README edit: a repo without a card gets one; the edit is idempotent

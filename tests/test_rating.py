@@ -45,6 +45,7 @@ from energy_badge.rating import (
     write_table,
 )
 from energy_badge.result import EnergyResult
+from energy_badge.workload import TASKS, canonical_spec
 
 TEXT_TASKS = (
     "text-classification",
@@ -363,7 +364,8 @@ def test_calibrate_tables_qualifying_groups_and_reports_skipped_ones():
     assert keys == {("text-classification", "H100"), ("text-classification", "A100")}
     (skipped,) = table.skipped_groups
     assert skipped.task == "summarization" and skipped.count == 3 and "at least 10" in skipped.reason
-    assert skipped.hardware_class == "H100" and skipped.workload_version == "1.0.0"
+    assert skipped.hardware_class == "H100"
+    assert skipped.workload_version == canonical_spec("summarization").version  # 2.0.0 since issue 14
 
 
 def test_calibrate_excludes_non_canonical_results_with_reason():
@@ -463,8 +465,11 @@ def test_default_table_is_the_provisional_text_table():
     source = table.source
     for words in ("not calibrated", "AI Energy Score", "Luccioni", "A100", "H200", "B200", "log scale"):
         assert words in source, words
-    for task in TEXT_TASKS:
-        entry = find_entry(table, task, "H100", size_class="A" if task == "text-generation" else None)
+    for task in TASKS:  # the text tasks and, since table 0.3.0, the image, audio and generation ones
+        version = canonical_spec(task).version
+        entry = find_entry(
+            table, task, "H100", version, size_class="A" if task == "text-generation" else None
+        )
         assert entry is not None, task
         pop, cuts = entry.population, entry.cut_points
         assert pop.n == 0 and pop.model_ids is None
@@ -475,13 +480,16 @@ def test_default_table_is_the_provisional_text_table():
 @pytest.mark.parametrize(
     ("task", "median_wh", "scale"),
     [("text-classification", 0.2835, 1), ("sentence-similarity", 0.5904, 1),
-     ("question-answering", 0.8125, 1), ("text-generation", 9.381, 1), ("summarization", 3.524, 65 / 11)],
+     ("question-answering", 0.8125, 1), ("text-generation", 9.381, 1), ("summarization", 3.524, 1),
+     ("image-to-text", 101.7, 1)],
 )  # fmt: skip
 def test_provisional_table_centres_on_the_ai_energy_score_medians(task, median_wh, scale):
-    """Each provisional entry is centred (on a log scale) on the median of the AI Energy Score's
-    published H100 figures for its task; summarization of workload 1.0.0 (64 new tokens, the AES
-    forces 10) on the median times 65/11 forward calls. See tests/test_provisional_table.py."""
-    entry = find_entry(load_table(), task, "H100", "1.0.0", "A" if task == "text-generation" else None)
+    """Each provisional entry of a task's current workload is centred (on a log scale) on the
+    median of the AI Energy Score's published H100 figures for its task (summarization's workload
+    2.0.0 forces 10 new tokens, as the AES; its old 1.0.0 entries scale the figures by 65/11). See
+    tests/test_provisional_table.py."""
+    version = canonical_spec(task).version
+    entry = find_entry(load_table(), task, "H100", version, "A" if task == "text-generation" else None)
     centre = math.sqrt(entry.population.min * entry.population.max)
     assert centre == pytest.approx(median_wh * scale, rel=1e-3)
     assert rate(result(centre, task=task, parameters=1_100_000_000), load_table()).stars == 3
@@ -507,7 +515,7 @@ def _broken(mutate) -> dict:
         (lambda t: t.__setitem__("created", "21/11/2026"), "$.created"),
         (lambda t: t.pop("source"), "$"),
         (lambda t: t.__setitem__("extra", 1), "$"),
-        (lambda t: t["entries"].append(json.loads(json.dumps(t["entries"][0]))), "$.entries[18]"),
+        (lambda t: t["entries"].append(json.loads(json.dumps(t["entries"][0]))), "$.entries[33]"),
         (lambda t: t["entries"][0]["population"].__setitem__("max", 0.3), "$.entries[0].cut_points"),
     ],
 )
@@ -799,7 +807,7 @@ def test_cli_rate_shows_the_size_class(tmp_path):
 # --------------------------------------------------------------------------------------------
 # Several shipped tables: the default table is their composite (rule in energy_badge/rating/)
 
-PROVISIONAL = "0.2.0-provisional"  # the shipped table
+PROVISIONAL = "0.3.0-provisional"  # the shipped table
 MEASURED = "2027.01.15-h100"
 A100 = {"gpu_name": "NVIDIA A100-SXM4-80GB", "hardware_class": "A100"}
 

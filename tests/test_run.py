@@ -42,6 +42,9 @@ except ImportError:  # pragma: no cover - when tests/ is imported as a package
     from tests.hub_server import HubServer, folder_files, running_hub
 
 ROOT = Path(__file__).resolve().parents[1]
+# The text tasks (tests/tiny_models.py); the image, speech and image-generation runners are
+# tested in tests/test_media_runners.py.
+TEXT_TASKS = tuple(tm.BUILDERS)
 GENERATION_TASKS = ("summarization", "text-generation")
 
 
@@ -132,7 +135,7 @@ def workload(task: str, *, n: int | None = None, gen: Gen | None = None) -> Work
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One tiny model per task, built once; tests must not modify these folders."""
     base = tmp_path_factory.mktemp("tiny")
-    return {task: tm.build_tiny_model(task, base / task) for task in TASKS}
+    return {task: tm.build_tiny_model(task, base / task) for task in TEXT_TASKS}
 
 
 def run_all(
@@ -530,7 +533,7 @@ def test_check_task_fit_from_configs() -> None:
         check_task_fit({"model_type": "no-such-type", "architectures": ["X"]}, "text-generation")
     with pytest.raises(UsageError, match="unknown task"):
         check_task_fit({"model_type": "gpt2"}, "image-generation")
-    assert set(TASK_MODEL_KINDS) == set(TASKS) and len(TASKS) == 5
+    assert set(TASK_MODEL_KINDS) == set(TASKS) and len(TASKS) == 10
     # auto_map on a model transformers implements natively needs no remote code; an unknown type does.
     native = {
         "model_type": "bert",
@@ -644,7 +647,7 @@ def test_model_info_fits_the_result_schema(tiny: dict[str, Path]) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "schemas" / "energy-result.schema.json").read_text())
     model_schema = schema["properties"]["model"]
-    for task in TASKS:
+    for task in TEXT_TASKS:
         info = dataclasses.asdict(load_runner(str(tiny[task]), task).info)
         if info["note"] is None:  # written only when there is one
             del info["note"]
@@ -714,7 +717,7 @@ def test_pooling_config_is_honoured(tmp_path: Path) -> None:
 def test_with_the_real_workload_module(tiny: dict[str, Path]) -> None:
     """When energy_badge.workload is present, its canonical queries run on every tiny model."""
     wl_mod = pytest.importorskip("energy_badge.workload")
-    for task in TASKS:
+    for task in TEXT_TASKS:
         wl = wl_mod.load_workload(task).subset(2)
         runner = load_runner(str(tiny[task]), task, dtype="float32")
         runner.prepare(wl)
@@ -730,7 +733,7 @@ def test_every_task_on_cuda(tiny: dict[str, Path]) -> None:
 
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device here")
-    for task in TASKS:
+    for task in TEXT_TASKS:
         runner = load_runner(str(tiny[task]), task, batch_size=2)
         assert runner.device.startswith("cuda:") and next(runner.model.parameters()).is_cuda
         runner.prepare(workload(task))

@@ -182,7 +182,7 @@ def test_badges_for_a_model_without_results_say_not_measured(client):
     svg = client.get("/badge/alice/nothing.svg")
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert "unrated" in svg.text and "not measured" in svg.text
-    assert "rating table 0.2.0-provisional" in svg.text  # the shipped table's version, not "?"
+    assert "rating table 0.3.0-provisional" in svg.text  # the shipped table's version, not "?"
     shields = client.get("/badge/alice/nothing.json")
     assert shields.json() == {
         "schemaVersion": 1,
@@ -197,7 +197,7 @@ def test_badges_for_a_model_without_results_say_not_measured(client):
 def test_badges_show_the_latest_canonical_result_with_caching_headers(client, state_path):
     store_result(state_path, "alice/tiny-classifier", samples=(0.30, 0.32, 0.31))
     svg = client.get("/badge/alice/tiny-classifier.svg")
-    assert svg.status_code == 200 and "★★★☆☆" in svg.text and "0.31 Wh/1k" in svg.text
+    assert svg.status_code == 200 and "★★★☆☆" in svg.text and "0.31 Wh/1k texts" in svg.text
     assert svg.headers["cache-control"] == f"public, max-age={BADGE_MAX_AGE}"
     etag = svg.headers["etag"]
     assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
@@ -206,7 +206,7 @@ def test_badges_show_the_latest_canonical_result_with_caching_headers(client, st
     weak = client.get("/badge/alice/tiny-classifier.svg", headers={"If-None-Match": f'"x", W/{etag}'})
     assert weak.status_code == 304
     shields = client.get("/badge/alice/tiny-classifier.json")
-    assert shields.json()["message"] == "★★★☆☆ 0.31 Wh/1k" and shields.json()["color"] == "yellow"
+    assert shields.json()["message"] == "★★★☆☆ 0.31 Wh/1k texts" and shields.json()["color"] == "yellow"
     assert shields.headers["etag"] != etag
     # a newer result changes the badge and its ETag
     store_result(state_path, "alice/tiny-classifier", sha=SHA2, samples=(10.0, 10.2))

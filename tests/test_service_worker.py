@@ -61,8 +61,8 @@ def test_webhook_to_worker_to_badge_with_an_injected_measure(tmp_path):
             worker.close()
         assert [c[0] for c in measure.calls] == ["alice/tiny-classifier", "bob/other"]
         badge = client.get("/badge/alice/tiny-classifier.svg")
-        assert "★★★☆☆ 0.31 Wh/1k" in badge.text
-        assert client.get("/badge/alice/tiny-classifier.json").json()["message"] == "★★★☆☆ 0.31 Wh/1k"
+        assert "★★★☆☆ 0.31 Wh/1k texts" in badge.text
+        assert client.get("/badge/alice/tiny-classifier.json").json()["message"] == "★★★☆☆ 0.31 Wh/1k texts"
         result = client.get("/results/alice/tiny-classifier").json()
         assert result["model"]["revision"] == payload()["repo"]["headSha"]
         page = client.get("/").text

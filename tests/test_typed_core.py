@@ -16,6 +16,8 @@ PACKAGE = Path(energy_badge.__file__).parent
 # methods take and return typed objects.
 STAGES = (
     "workload",
+    "aes_workload",
+    "tasks",
     "run",
     "meter",
     "result",

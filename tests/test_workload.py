@@ -1,4 +1,7 @@
-"""The canonical workloads: pinned bytes, the public API, lengths, and that the text reads as English."""
+"""The canonical text workloads: pinned bytes, the public API, versions, lengths, and English text.
+
+The media workloads (images, audio, prompts) are tested in tests/test_media_workload.py.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,9 @@ import pytest
 from energy_badge import workload as wl
 from energy_badge.errors import InvalidFileError, UsageError
 from energy_badge.workload import (
+    MEDIA_TASKS,
     TASKS,
+    TEXT_TASKS,
     GenerationSettings,
     Workload,
     canonical_jsonl,
@@ -31,6 +36,8 @@ from energy_badge.workload import (
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "energy_badge" / "data" / "workloads" / "v1"
+DATA_V2 = ROOT / "energy_badge" / "data" / "workloads" / "v2"
+VERSIONS = {task: "1.0.0" for task in TEXT_TASKS} | {"summarization": "2.0.0"}
 
 # The AI Energy Score's mean input tokens per query (for QA: the question).
 TARGET_MEANS = {
@@ -123,17 +130,25 @@ def test_naturalness_checker_catches_word_salad() -> None:
 # The public API.
 
 
-def test_tasks_are_the_five_text_tasks_in_a_fixed_order() -> None:
-    assert TASKS == (
+def test_tasks_are_the_ten_tasks_in_a_fixed_order() -> None:
+    assert TEXT_TASKS == (
         "text-classification",
         "sentence-similarity",
         "question-answering",
         "summarization",
         "text-generation",
     )
+    assert MEDIA_TASKS == (
+        "image-classification",
+        "object-detection",
+        "automatic-speech-recognition",
+        "image-to-text",
+        "text-to-image",
+    )
+    assert TASKS == TEXT_TASKS + MEDIA_TASKS
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", TEXT_TASKS)
 def test_each_workload_has_1000_queries_with_the_documented_fields(task: str) -> None:
     w = load_workload(task)
     assert isinstance(w, Workload)
@@ -142,7 +157,7 @@ def test_each_workload_has_1000_queries_with_the_documented_fields(task: str) ->
     assert all(tuple(sorted(q)) == tuple(sorted(FIELDS[task])) for q in w.queries)
     assert len({q["id"] for q in w.queries}) == 1000
     assert w.batch_size == 1
-    assert w.version == "1.0.0"
+    assert w.version == VERSIONS[task]
     assert w.name == f"energy-badge/{task}"
     assert w.input_fields == TEXT_FIELDS[task]
     assert w.is_canonical
@@ -151,7 +166,7 @@ def test_each_workload_has_1000_queries_with_the_documented_fields(task: str) ->
             assert isinstance(q[f], str) and q[f].strip() == q[f] and q[f]
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", TEXT_TASKS)
 def test_to_dict_is_the_result_file_summary(task: str) -> None:
     w = load_workload(task)
     d = w.to_dict()
@@ -183,15 +198,21 @@ def test_generation_settings_and_dtypes_follow_the_ai_energy_score() -> None:
         "num_beams": 1,
     }
     assert tg.default_dtype == "float16"
+    # Summarization 2.0.0 forces 10 new tokens, as the AI Energy Score; 1.0.0 forced 64.
     summ = load_workload("summarization")
+    assert summ.version == "2.0.0"
     assert summ.generation is not None
     assert summ.generation.to_dict() == {
-        "max_new_tokens": 64,
-        "min_new_tokens": 64,
+        "max_new_tokens": 10,
+        "min_new_tokens": 10,
         "do_sample": False,
         "num_beams": 1,
     }
     assert summ.default_dtype == "float32"
+    old = load_workload("summarization", "1.0.0")
+    assert old.version == "1.0.0"
+    assert old.generation == GenerationSettings(max_new_tokens=64, min_new_tokens=64)
+    assert old.sha256 == summ.sha256 and old.queries == summ.queries
     for task in ("text-classification", "sentence-similarity", "question-answering"):
         w = load_workload(task)
         assert w.generation is None and w.to_dict()["generation"] is None
@@ -201,15 +222,38 @@ def test_generation_settings_and_dtypes_follow_the_ai_energy_score() -> None:
 def test_load_is_cached_and_versions_resolve() -> None:
     w = load_workload("summarization")
     assert load_workload("summarization") is w
-    assert load_workload("summarization", "1.0.0") is w
-    assert load_workload("summarization", "v1") is w
-    assert load_workload("summarization", "1") is w
-    assert wl.available_versions() == ["v1"]
+    assert load_workload("summarization", "2.0.0") is w
+    assert load_workload("summarization", "v2") is w
+    assert load_workload("summarization", "2") is w
+    old = load_workload("summarization", "1.0.0")
+    assert old is not w and old.version == "1.0.0"
+    assert load_workload("summarization", "v1") is old
+    assert load_workload("summarization", "1") is old
+    assert wl.available_versions() == ["v1", "v2"]
+    # The other text workloads are the same in both sets: their own version finds the newest.
+    tc = load_workload("text-classification")
+    assert load_workload("text-classification", "1.0.0") is tc
+    assert load_workload("text-classification", "v1") == tc
+    assert load_workload("text-classification", "v1").sha256 == tc.sha256
+    assert wl.canonical_spec("text-classification", "1.0.0") == wl.canonical_spec("text-classification")
+
+
+def test_v1_still_holds_the_five_text_workloads_as_first_published() -> None:
+    assert [w.task for w in list_workloads("v1")] == list(TEXT_TASKS)
+    assert [w.task for w in list_workloads()] == list(TASKS)
+    v2 = json.loads((DATA_V2 / "manifest.json").read_text(encoding="utf-8"))
+    v1 = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))
+    for task in TEXT_TASKS:
+        old, new = v1["tasks"][task], v2["tasks"][task]
+        assert new["sha256"] == old["sha256"] and new["file"] == f"../v1/{old['file']}"
+        changed = {k for k in old if old[k] != new[k]}
+        assert changed == ({"file", "version", "generation"} if task == "summarization" else {"file"})
+        assert set(new) - set(old) == ({"changes"} if task == "summarization" else set())
 
 
 def test_unknown_task_is_a_usage_error_listing_the_valid_tasks() -> None:
     with pytest.raises(UsageError) as info:
-        load_workload("image-classification")
+        load_workload("translation")
     for task in TASKS:
         assert task in str(info.value)
 
@@ -217,6 +261,8 @@ def test_unknown_task_is_a_usage_error_listing_the_valid_tasks() -> None:
 def test_unknown_version_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="1.0.0"):
         load_workload("summarization", "9.9.9")
+    with pytest.raises(UsageError, match="v2"):
+        load_workload("image-classification", "3")
 
 
 def test_list_workloads_is_cheap_even_with_cold_caches() -> None:
@@ -244,10 +290,10 @@ def test_importing_the_module_does_not_import_torch() -> None:
 # Hashes.
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", TEXT_TASKS)
 def test_hash_matches_the_manifest_and_the_file(task: str) -> None:
     w = load_workload(task)
-    manifest = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((DATA_V2 / "manifest.json").read_text(encoding="utf-8"))
     entry = manifest["tasks"][task]
     raw = gzip.decompress((DATA / f"{task}.jsonl.gz").read_bytes())
     assert hashlib.sha256(raw).hexdigest() == entry["sha256"] == w.sha256 == sha256_of(w.queries)
@@ -310,7 +356,7 @@ def test_gzip_bytes_are_deterministic_and_readable() -> None:
     assert gzip.decompress(packed) == data
     assert packed[4:8] == b"\x00\x00\x00\x00"  # mtime 0
     for task in TASKS:
-        shipped = (DATA / f"{task}.jsonl.gz").read_bytes()
+        shipped = ((DATA if task in TEXT_TASKS else DATA_V2) / f"{task}.jsonl.gz").read_bytes()
         assert shipped[:10] == packed[:10]
         assert len(shipped) < 1_000_000
 
@@ -330,7 +376,7 @@ def test_manifest_records_provenance_licence_tokenizer_and_lengths() -> None:
     assert manifest["license"]["spdx"] == "CC0-1.0"
     assert "bert-base-uncased" in manifest["tokenizer"]["name"]
     assert manifest["tokenizer"]["vocab_size"] == 30522
-    assert list(manifest["tasks"]) == list(TASKS)
+    assert list(manifest["tasks"]) == list(TEXT_TASKS)
     for task, entry in manifest["tasks"].items():
         assert entry["queries"] == 1000 and entry["batch_size"] == 1
         assert entry["fields"] == list(FIELDS[task])
@@ -351,7 +397,7 @@ def test_manifest_records_provenance_licence_tokenizer_and_lengths() -> None:
 # Lengths, measured with the real MiniLM (bert-base-uncased WordPiece) tokenizer.
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", TEXT_TASKS)
 def test_mean_input_tokens_match_the_ai_energy_score(task: str, tokenizer: Any) -> None:
     w = load_workload(task)
     if task == "sentence-similarity":
@@ -396,7 +442,7 @@ def test_similarity_pairs_are_two_different_sentences_and_all_distinct() -> None
     assert len({frozenset((q["sentence1"], q["sentence2"])) for q in queries}) == 1000
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", TEXT_TASKS)
 def test_texts_read_like_natural_english(task: str, tokenizer: Any) -> None:
     texts = texts_of(task)
     problems = [(text[:60], p) for text in texts for p in text_problems(text)]
@@ -434,14 +480,19 @@ def test_classification_reviews_use_both_polarities() -> None:
 
 @pytest.mark.slow
 def test_the_generator_reproduces_the_shipped_files_byte_for_byte(tmp_path: Path) -> None:
+    """v1 (the text workloads) is regenerated whole; the v2 media files and manifest are regenerated
+    with every spec drawn anew, but only a sample of inputs decoded (the others' digests are taken
+    from the shipped records): tests/test_media_workload.py and ``python -m tools.gen_workloads
+    --check`` decode the rest."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from tools.gen_workloads.build import build
+    from tools.gen_workloads.build_v2 import build_v2
 
     start = time.perf_counter()
     build(tmp_path, log=lambda line: None)
     elapsed = time.perf_counter() - start
-    for task in TASKS:
+    for task in TEXT_TASKS:
         name = f"{task}.jsonl.gz"
         ours = (tmp_path / "v1" / name).read_bytes()
         shipped = (DATA / name).read_bytes()
@@ -449,3 +500,29 @@ def test_the_generator_reproduces_the_shipped_files_byte_for_byte(tmp_path: Path
         assert ours == shipped, task
     assert (tmp_path / "v1" / "manifest.json").read_bytes() == (DATA / "manifest.json").read_bytes()
     assert elapsed < 60
+
+    shipped_digests = {}
+    for task in MEDIA_TASKS:
+        for q in load_workload(task).queries:
+            if "sha256" in q:
+                shipped_digests[q["id"]] = q["sha256"]
+    decoded = []
+
+    def digests(kind: str, queries: list[dict[str, Any]]) -> list[str]:
+        from energy_badge import media
+
+        out = []
+        for i, q in enumerate(queries):
+            if i % 250 == 7:
+                decoded.append(q["id"])
+                out.append(media.describe(kind, media.decode(kind, q[kind])).sha256)
+            else:
+                out.append(shipped_digests[q["id"]])
+        return out
+
+    build_v2(tmp_path, 20250, digests=digests, log=lambda line: None)
+    assert len(decoded) == 4 * 4
+    for task in MEDIA_TASKS:
+        name = f"{task}.jsonl.gz"
+        assert (tmp_path / "v2" / name).read_bytes() == (DATA_V2 / name).read_bytes(), task
+    assert (tmp_path / "v2" / "manifest.json").read_bytes() == (DATA_V2 / "manifest.json").read_bytes()

@@ -37,6 +37,7 @@ from energy_badge.errors import (
     InputError,
     UsageError,
 )
+from energy_badge.tasks import energy_unit
 
 __all__ = ["HUB_RESULT_PATH", "RESULT_ENV", "STEPS", "download_hub_baseline", "main", "summary_markdown"]
 
@@ -97,7 +98,8 @@ def step_measure() -> int:
     export_env(RESULT_ENV, str(path))
     if energy is not None:
         stars = f"{rating.stars} of 5 stars" if rating.stars else f"unrated ({rating.unrated_reason})"
-        annotate("notice", f"{result.model_id}: {energy.mean:.4g} Wh per 1000 queries, {stars}")
+        unit = energy_unit(result.task)
+        annotate("notice", f"{result.model_id}: {energy.mean:.4g} {unit}, {stars}")
     if not result.canonical:
         print("the result is not canonical: " + "; ".join(result.non_canonical_reasons))
     return EXIT_OK

@@ -77,12 +77,19 @@ class BulkConfig:
     """The settings of a bulk run.
 
     Attributes:
-        task: the task every model is measured on.
+        task: the task every model is measured on, or ``auto``: each model's own, the task its Hub
+            pipeline tag names (:func:`energy_badge.tasks.task_for_pipeline_tag`).
         publish: ``none`` (measure only), ``pr`` (open or update one pull request per model) or
             ``commit`` (commit to ``main``).
         dry_run: plan only: resolve revisions and write the state's rows, measure and write nothing.
         energy, queries, device, meter: how to measure (see :class:`~energy_badge.measure.MeasureOptions`);
             anything but the defaults makes results non-canonical, so they are never published.
+        protocol: ``sampled`` (the default: a stratified sample, its interval holding the sampling
+            error; published only when within the target) or ``full`` (:mod:`energy_badge.protocol`).
+        prefetch: models whose files are downloaded ahead, while the current one is measured
+            (:mod:`energy_badge.bulk.prefetch`; 0: none); only for energy runs of the default
+            local executor measuring with ``measure_model``.
+        prefetch_max_bytes: disk budget of the prefetched, not yet measured files.
         hardware_class: the class measurements are made on; default: asked of the executor.
         max_attempts: measurements (and, separately, publishes) tried per row on transient failures.
         retry_backoff_s, max_backoff_s: the first retry waits ``retry_backoff_s``, doubling up to
@@ -106,6 +113,9 @@ class BulkConfig:
     queries: int | None = None
     device: str | None = None
     meter: MeterConfig = field(default_factory=MeterConfig)
+    protocol: str = "sampled"
+    prefetch: int = 1
+    prefetch_max_bytes: int | None = 50 * 2**30
     hardware_class: str | None = None
     max_attempts: int = 3
     retry_backoff_s: float = 60.0
@@ -123,14 +133,19 @@ class BulkConfig:
     max_wait_s: float = DEFAULT_MAX_WAIT_S
 
     def __post_init__(self) -> None:
+        from energy_badge.tasks import AUTO
         from energy_badge.workload import TASKS
 
-        if self.task not in TASKS:
-            raise UsageError(f"unknown task {self.task!r}: one of {', '.join(TASKS)}")
+        if self.task not in TASKS and self.task != AUTO:
+            raise UsageError(f"unknown task {self.task!r}: one of {', '.join(TASKS)} or {AUTO}")
         if self.publish not in PUBLISH_POLICIES:
             raise UsageError(f"--publish must be one of {', '.join(PUBLISH_POLICIES)}")
         if self.max_attempts < 1:
             raise UsageError("--max-attempts must be at least 1")
+        if self.prefetch < 0:
+            raise UsageError("--prefetch must be 0 or more")
+        if self.protocol not in ("full", "sampled"):
+            raise UsageError(f"--protocol must be full or sampled, not {self.protocol!r}")
         if self.lookup_threads < 1:
             raise UsageError("--lookup-threads must be at least 1")
 
@@ -149,6 +164,7 @@ class BulkConfig:
             "queries": self.queries,
             "energy": self.energy,
             "device": self.device,
+            "protocol": self.protocol,
             "meter": self.meter.to_dict(),
             "endpoint": resolve_endpoint(self.endpoint),
         }

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from energy_badge.bulk.config import BulkConfig, EventCallback
 from energy_badge.bulk.executors import Executor
+from energy_badge.bulk.prefetch import Prefetcher
 from energy_badge.bulk.state import JobRow, StateStore, utc_now
 from energy_badge.bulk.throttle import TokenBucket
 from energy_badge.errors import HubError
@@ -60,6 +61,9 @@ class RunContext:
         self.state = state
         self.config = config
         self.executor = executor
+        #: The pipeline's prefetcher of the next models' files (:mod:`energy_badge.bulk.prefetch`),
+        #: None when the run does not prefetch.
+        self.prefetcher: Prefetcher | None = None
         self._on_event = on_event
         self._stop = threading.Event()
         self._injected_sleep = sleep

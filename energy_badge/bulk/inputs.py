@@ -50,6 +50,8 @@ class ModelRef:
         source: where it came from, e.g. ``models.txt:12`` or ``hub query``.
         sha: the commit sha when the input already knows it (a Hub listing), else None.
         card_data: the card's front matter when the input already has it (a Hub listing).
+        pipeline_tag: the Hub's pipeline tag when the input already knows it (a Hub listing, where
+            ``sha`` is set too; None there means the model has none), for ``--task auto``.
     """
 
     model: str
@@ -57,6 +59,7 @@ class ModelRef:
     source: str = ""
     sha: str | None = field(default=None, compare=False)
     card_data: Mapping[str, object] | None = field(default=None, compare=False, repr=False)
+    pipeline_tag: str | None = field(default=None, compare=False)
 
     @property
     def ref(self) -> str:
@@ -194,7 +197,8 @@ def query_models(
         max_attempts: tries of the whole listing on a transient failure (429 waits as the Hub says).
 
     Returns:
-        The models in the order the Hub lists them, each with ``sha`` and ``card_data`` filled in.
+        The models in the order the Hub lists them, each with ``sha``, ``card_data`` and
+        ``pipeline_tag`` filled in.
 
     Raises:
         UsageError: no criterion at all (that would list the whole Hub).
@@ -219,5 +223,13 @@ def query_models(
         search=search, author=author, pipeline_tag=pipeline_tag, limit=limit, expand=LISTING_EXPAND
     )
     return [
-        ModelRef(info.repo_id, None, "hub query", sha=info.sha, card_data=info.card_data) for info in infos
+        ModelRef(
+            info.repo_id,
+            None,
+            "hub query",
+            sha=info.sha,
+            card_data=info.card_data,
+            pipeline_tag=info.pipeline_tag,
+        )
+        for info in infos
     ]

@@ -97,6 +97,19 @@ class BulkJob:
         self.config = config
         self.executor: Executor = executor or LocalExecutor(measure, gpu_index=config.meter.gpu_index)
         self.context = RunContext(state, config, self.executor, on_event=on_event, sleep=sleep, clock=clock)
+        if (
+            config.prefetch > 0
+            and executor is None
+            and measure is None
+            and config.energy
+            and not config.dry_run
+        ):
+            from energy_badge.bulk.prefetch import Prefetcher, hub_fetch
+
+            fetch = hub_fetch(token=config.token, endpoint=config.endpoint)
+            self.context.prefetcher = Prefetcher(
+                fetch, depth=config.prefetch, max_bytes=config.prefetch_max_bytes
+            )
         self.publishing = Publishing(self.context)
         self._planner = Planner(self.context)
         self._driver = Driver(self.context, self.publishing)
@@ -137,7 +150,11 @@ class BulkJob:
                 (the run stops; rows in flight go back to ``pending``).
             HubError: publishing is asked for and there is no valid token (before anything is measured).
         """
-        return self._driver.run_plan(plan)
+        try:
+            return self._driver.run_plan(plan)
+        finally:
+            if self.context.prefetcher is not None:
+                self.context.prefetcher.close()
 
     def execute(
         self, refs: Sequence[ModelRef], problems: Iterable[InputProblem] = ()

@@ -14,10 +14,11 @@ the run's first requests (down, or a wrong ``HF_ENDPOINT``) stops the planning a
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from energy_badge.bulk.config import Plan, reason_code
 from energy_badge.bulk.context import RunContext
@@ -26,7 +27,13 @@ from energy_badge.bulk.state import UNRESOLVED_PREFIX, JobKey, JobRow, utc_now
 from energy_badge.errors import EnergyBadgeError, HubError, InvalidFileError
 from energy_badge.hub.client import HubUnreachableError
 
-__all__ = ["OPT_OUT_KEYS", "Planner", "card_opt_out", "readme_opt_out"]
+if TYPE_CHECKING:
+    from energy_badge.tasks import TaskChoice
+
+__all__ = ["NO_TASK", "OPT_OUT_KEYS", "Planner", "card_opt_out", "readme_opt_out"]
+
+#: The reason code of a model ``--task auto`` skipped: its pipeline tag names no task we measure.
+NO_TASK = "no-task"
 
 #: Card keys whose value ``false`` opts a model out (ours, and the metadata key itself).
 OPT_OUT_KEYS = ("energy_badge", "energy_score")
@@ -94,15 +101,21 @@ class Planner:
             HubUnreachableError: the Hub refused the run's first requests (it is down or mistyped):
                 no model is marked failed for it.
         """
-        from energy_badge.workload import load_workload
+        from energy_badge.tasks import AUTO
+        from energy_badge.workload import canonical_spec
 
         run, config, state = self.run, self.run.config, self.run.state
         started = time.monotonic()
         problems = list(problems)
         run.check_token(required=config.publish != "none" and not config.dry_run)
-        workload_version = load_workload(config.task).version
         hardware = hardware_class()
-        key = JobKey(config.task, workload_version, hardware)
+        tag_lookups = 0
+        if config.task == AUTO:
+            groups, tag_lookups = self._auto_groups(refs, hardware)
+            workload_version = ""
+        else:
+            groups = {config.task: [(index, ref, None) for index, ref in enumerate(refs)]}
+            workload_version = canonical_spec(config.task).version
         options = {
             **config.to_dict(),
             "hardware_class": hardware,
@@ -112,32 +125,11 @@ class Planner:
         run_id = state.start_run(options)
         run.run_id = run_id
         state.add_problems(run_id, problems)
-        plan = Plan(run_id, key.task, key.workload_version, key.hardware_class, [], len(refs), problems)
-        writes = _Writes(self, plan, key)
-
-        lookups: list[tuple[int, ModelRef]] = []
-        for index, ref in enumerate(refs):
-            if ref.model in config.skip:
-                writes.unresolved(
-                    index,
-                    ref,
-                    {"status": "skipped", "reason": "on the skip list", "reason_code": "skip-list"},
-                )
-                continue
-            known = writes.by_key.get((ref.model, UNRESOLVED_PREFIX + ref.ref))
-            if known is not None and known.status == "failed" and known.permanent and not config.retry_failed:
-                writes.slots[index] = known.id  # a permanent failure: not looked up again
-                continue
-            lookups.append((index, ref))
-        self._resolve_all(lookups, writes)
-
-        ids_by_key = {(r.model, r.revision): r.id for r in state.rows_for(*_key(key), light=True)}
-        seen: set[int] = set()
-        for slot in writes.slots:
-            row_id = ids_by_key.get(slot) if isinstance(slot, tuple) else slot
-            if row_id is not None and row_id not in seen:
-                seen.add(row_id)
-                plan.row_ids.append(row_id)
+        plan = Plan(run_id, config.task, workload_version, hardware, [], len(refs), problems)
+        plan.lookups += tag_lookups
+        for task, items in groups.items():
+            version = canonical_spec(task).version if task != AUTO else ""
+            self._plan_key(plan, JobKey(task, version, hardware), items)
 
         if config.retry_failed:
             self._requeue_failed(plan.row_ids)
@@ -152,6 +144,113 @@ class Planner:
         plan.seconds = time.monotonic() - started
         run.emit("planned", plan=plan)
         return plan
+
+    def _plan_key(self, plan: Plan, key: JobKey, items: list[tuple[int, ModelRef, _Resolved | None]]) -> None:
+        """Write (or find) the rows of the inputs measured under one (task, workload version,
+        hardware class) and add them to ``plan.row_ids``, in input order. An item that carries a
+        :class:`_Resolved` was settled while choosing its task (``--task auto``): no task, or the
+        lookup failed."""
+        from energy_badge.tasks import AUTO
+
+        config, state = self.run.config, self.run.state
+        writes = _Writes(self, plan, key)
+        lookups: list[tuple[int, ModelRef]] = []
+        for index, ref, settled in items:
+            if ref.model in config.skip:
+                writes.unresolved(
+                    index,
+                    ref,
+                    {"status": "skipped", "reason": "on the skip list", "reason_code": "skip-list"},
+                )
+                continue
+            if settled is not None:
+                writes.apply(settled)
+                continue
+            known = writes.by_key.get((ref.model, UNRESOLVED_PREFIX + ref.ref))
+            if known is not None and known.status == "failed" and known.permanent and not config.retry_failed:
+                writes.slots[index] = known.id  # a permanent failure: not looked up again
+                continue
+            if key.task == AUTO:  # the model's pipeline tag names no task we measure
+                choice = _task_choice(ref)
+                skip = {"status": "skipped", "reason": choice.reason, "reason_code": NO_TASK}
+                writes.unresolved(index, ref, skip)
+                continue
+            lookups.append((index, ref))
+        self._resolve_all(lookups, writes)
+        writes.flush(force=True)
+
+        ids_by_key = {(r.model, r.revision): r.id for r in state.rows_for(*_key(key), light=True)}
+        seen = set(plan.row_ids)
+        for slot in writes.slots:
+            row_id = ids_by_key.get(slot) if isinstance(slot, tuple) else slot
+            if row_id is not None and row_id not in seen:
+                seen.add(row_id)
+                plan.row_ids.append(row_id)
+
+    def _auto_groups(
+        self, refs: Sequence[ModelRef], hardware: str
+    ) -> tuple[dict[str, list[tuple[int, ModelRef, _Resolved | None]]], int]:
+        """``--task auto``: each input's task, from its Hub pipeline tag (a listing carries it; a
+        model file's line is looked up, which also resolves its revision). Inputs with no task, or
+        whose lookup failed, go under the key ``auto`` (recorded skipped or failed, with the reason).
+        Returns the groups by task and the number of Hub lookups made.
+
+        Raises:
+            HubUnreachableError: the Hub refused the first lookups (nothing is recorded).
+        """
+        from energy_badge.tasks import AUTO
+
+        config = self.run.config
+        skip = config.skip
+        failed = {  # permanent failures of earlier auto runs: not looked up again (unless retry_failed)
+            (r.model, r.revision)
+            for r in self.run.state.rows_for(AUTO, "", hardware, light=True)
+            if r.status == "failed" and r.permanent and not config.retry_failed
+        }
+        todo = [
+            (i, ref)
+            for i, ref in enumerate(refs)
+            if ref.sha is None
+            and ref.model not in skip
+            and (ref.model, UNRESOLVED_PREFIX + ref.ref) not in failed
+        ]
+        looked: dict[int, ModelRef | _Resolved] = {}
+        if todo:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=config.lookup_threads) as pool:
+                for (index, _), found in zip(
+                    todo, pool.map(lambda item: self._tagged(*item), todo), strict=True
+                ):
+                    if isinstance(found, _Resolved) and isinstance(found.error, HubUnreachableError):
+                        raise found.error  # every lookup would fail the same way: stop, say why
+                    looked[index] = found
+        groups: dict[str, list[tuple[int, ModelRef, _Resolved | None]]] = {}
+        for index, ref in enumerate(refs):
+            found = looked.get(index, ref)
+            if isinstance(found, _Resolved):
+                groups.setdefault(AUTO, []).append((index, ref, found))
+                continue
+            known = found.sha is not None and found.model not in skip  # a listing, or looked up
+            task = _task_choice(found).task if known else AUTO
+            groups.setdefault(task or AUTO, []).append((index, found, None))
+        return groups, len(todo)
+
+    def _tagged(self, index: int, ref: ModelRef) -> ModelRef | _Resolved:
+        """In the lookup pool: ``ref`` with its sha, card data and pipeline tag from the Hub, or the
+        failure (a :class:`_Resolved` with its error)."""
+        try:
+            info = self.run.hub.model_info(
+                ref.model,
+                revision=ref.revision,
+                expand=_MODEL_INFO_EXPAND,
+                what="read the model's pipeline tag",
+            )
+            if not info.sha:
+                raise HubError(f"the Hub gave no commit sha for {ref.model}@{ref.ref}")
+        except EnergyBadgeError as err:
+            return _Resolved(index, ref, error=err)  # its lookup is counted with the others
+        return dataclasses.replace(
+            ref, sha=info.sha, card_data=info.card_data, pipeline_tag=info.pipeline_tag
+        )
 
     def _resolve_all(self, lookups: list[tuple[int, ModelRef]], writes: _Writes) -> None:
         """Resolve in a bounded pool, applying results as they come; a stop keeps what was resolved."""
@@ -251,6 +350,12 @@ class Planner:
                 changes.append((row.id, {**values, "status": "pending", "attempts": 0}))
         if changes:
             self.run.state.update_many(changes)
+
+
+def _task_choice(ref: ModelRef) -> TaskChoice:
+    from energy_badge.tasks import task_for_pipeline_tag
+
+    return task_for_pipeline_tag(ref.pipeline_tag)
 
 
 def _key(key: JobKey) -> tuple[str, str, str]:

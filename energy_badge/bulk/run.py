@@ -124,6 +124,8 @@ class Driver:
                 if row_id is None:
                     break
                 self._submit(row_id)
+            if run.prefetcher is not None:  # the next models' files, while this one is measured
+                run.prefetcher.want([(run.rows[i].model, run.rows[i].revision) for i in measure_queue])
             if thread is not None and thread.idle:
                 row_id = self._next_due(publish_queue, now)
                 if row_id is not None:
@@ -206,6 +208,8 @@ class Driver:
 
         run = self.run
         row = run.rows[completion.row_id]
+        if run.prefetcher is not None:
+            run.prefetcher.measured(row.model, row.revision)
         problem: _Problem = (str(completion.kind), str(completion.error), completion.message or "")
         if completion.ok:
             try:

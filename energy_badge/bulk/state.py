@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -56,6 +55,9 @@ from energy_badge.bulk.records import (
     StoredResult,
     utc_now,
 )
+from energy_badge.bulk.state_schema import SCHEMA as _SCHEMA
+from energy_badge.bulk.state_schema import SCHEMA_NAMES as _SCHEMA_NAMES
+from energy_badge.bulk.state_schema import SCHEMA_VERSION, schema_problem
 from energy_badge.errors import InvalidFileError, UsageError
 
 __all__ = [
@@ -71,70 +73,6 @@ __all__ = [
     "utc_now",
 ]
 
-SCHEMA_VERSION = "1"
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    outcome TEXT,
-    options TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS input_problems (
-    run_id INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    line INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    reason TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY,
-    model TEXT NOT NULL,
-    revision TEXT NOT NULL,
-    requested_revision TEXT,
-    task TEXT NOT NULL,
-    workload_version TEXT NOT NULL,
-    hardware_class TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ({", ".join(repr(s) for s in STATUSES)})),
-    reason TEXT,
-    reason_code TEXT,
-    permanent INTEGER,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    publish_attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL,
-    source TEXT,
-    run_id INTEGER,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    started_at TEXT,
-    finished_at TEXT,
-    result_json TEXT,
-    canonical INTEGER,
-    stars INTEGER,
-    wh_per_1k REAL,
-    url TEXT,
-    commit_sha TEXT,
-    pr_num INTEGER,
-    UNIQUE (model, revision, task, workload_version, hardware_class)
-);
-CREATE TABLE IF NOT EXISTS pushes (
-    model TEXT NOT NULL,
-    old_sha TEXT NOT NULL,
-    new_sha TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    PRIMARY KEY (model, new_sha, old_sha)
-);
-CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (task, workload_version, hardware_class, model);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
-CREATE INDEX IF NOT EXISTS service_jobs_by_model ON jobs (model);
-CREATE INDEX IF NOT EXISTS jobs_by_result ON jobs (canonical, status, updated_at, wh_per_1k, stars);
-"""
-
-
-#: The tables and indexes :data:`_SCHEMA` creates.
-_SCHEMA_NAMES = tuple(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA))
 _COLUMNS = tuple(f.name for f in fields(JobRow))
 _STORED = ", ".join(f.name for f in fields(StoredResult))
 _HAS_RESULT = "result_json IS NOT NULL AND status IN ({})".format(
@@ -205,6 +143,8 @@ class StateStore(WebhookQueue):
             if str(mode).lower() != "wal":  # pragma: no cover - e.g. a network file system
                 raise InvalidFileError(f"{self.path}: SQLite cannot use WAL mode here ({mode})")
             self.conn.execute("PRAGMA synchronous=NORMAL")
+            if problem := schema_problem(self.conn):
+                raise InvalidFileError(f"{self.path}: {problem}")
             if not self._schema_current():
                 self._create_schema()
             stat = os.stat(self.real_path)

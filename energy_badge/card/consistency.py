@@ -10,7 +10,9 @@ What "contradicts" means, exactly:
 * **pipeline_tag**: the card's ``pipeline_tag`` is one of the Hub tags in :data:`PIPELINE_TAG_TASKS`
   and the result's task is not among the tasks listed for it (``sentence-similarity`` and
   ``feature-extraction`` agree with the sentence-similarity workload; an image or audio tag agrees
-  with none of the text workloads). A tag not in the table says nothing either way.
+  with its own task's workload only). A tag not in the table says nothing either way. Every tag's
+  ``--task auto`` choice (:func:`energy_badge.tasks.task_for_pipeline_tag`) is among the tasks
+  listed for it.
 * **base_model**: the result measured a Hub model whose id (compared case-insensitively, as the Hub
   does) is one of the card's ``base_model`` entries: the card describes a model *derived* from the
   one measured, so the badge would describe another model.
@@ -37,16 +39,16 @@ PIPELINE_TAG_TASKS: Mapping[str, frozenset[str]] = {
     "summarization": frozenset({"summarization"}),
     "text2text-generation": frozenset({"summarization", "text-generation"}),
     "text-generation": frozenset({"text-generation"}),
-    "image-text-to-text": frozenset({"text-generation"}),
+    "image-text-to-text": frozenset({"text-generation", "image-to-text"}),
     "fill-mask": _ENCODER_TASKS,
     "token-classification": _NONE,
     "table-question-answering": _NONE,
-    "image-classification": _NONE,
-    "object-detection": _NONE,
+    "image-classification": frozenset({"image-classification"}),
+    "object-detection": frozenset({"object-detection"}),
     "image-segmentation": _NONE,
-    "image-to-text": _NONE,
-    "text-to-image": _NONE,
-    "automatic-speech-recognition": _NONE,
+    "image-to-text": frozenset({"image-to-text"}),
+    "text-to-image": frozenset({"text-to-image"}),
+    "automatic-speech-recognition": frozenset({"automatic-speech-recognition"}),
     "audio-classification": _NONE,
     "text-to-speech": _NONE,
     "text-to-audio": _NONE,

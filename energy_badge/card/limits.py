@@ -5,8 +5,8 @@ A model author controls the card, and everything that reads one (``card``, the e
 
 * the whole README.md is at most :data:`MAX_CARD_BYTES` (real cards are a few kB to a few hundred);
 * its YAML front matter is at most :data:`MAX_FRONT_MATTER_BYTES`: parsing is linear (about 5 s per
-  MiB on a slow core), and the largest real front matter, a long ``model-index`` of benchmark
-  results, stays well below it;
+  MiB on a slow, busy core, so about a second at this limit), and the largest real front matter, a
+  long ``model-index`` of benchmark results, stays well below it;
 * it holds at most :data:`MAX_YAML_NODES` nodes (counted while ruamel composes them, so a long flow
   list ``[0, 0, ...]``, which costs more per byte than block YAML, stops there), nested at most
   :data:`MAX_YAML_DEPTH` deep, flow collections (``[...]``, ``{...}``) at most
@@ -42,12 +42,13 @@ __all__ = [
 MAX_CARD_BYTES = 4 * 1024 * 1024
 """The largest README.md energy-badge reads or edits."""
 
-MAX_FRONT_MATTER_BYTES = 1024 * 1024
-"""The largest YAML front matter energy-badge parses."""
+MAX_FRONT_MATTER_BYTES = 256 * 1024
+"""The largest YAML front matter energy-badge parses (real cards: a few kB; a long ``model-index``
+of a few hundred benchmark results stays under 100 kB)."""
 
-MAX_YAML_NODES = 100_000
+MAX_YAML_NODES = 25_000
 """The most nodes (scalars, sequences, mappings, alias references) a front matter may hold: about
-1 MiB of a real ``model-index`` (~10 bytes per node)."""
+250 kB of a real ``model-index`` (~10 bytes per node)."""
 
 MAX_YAML_DEPTH = 100
 """How deep collections may nest in the front matter (real cards: under 10)."""
@@ -55,7 +56,7 @@ MAX_YAML_DEPTH = 100
 MAX_FLOW_DEPTH = 10
 """How deep flow collections (``[...]``, ``{...}``) may nest (real cards: 1 or 2)."""
 
-MAX_ALIAS_EXPANSION = 100_000
+MAX_ALIAS_EXPANSION = 25_000
 """How many nodes YAML aliases may add to the front matter once expanded."""
 
 

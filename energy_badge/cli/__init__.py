@@ -25,6 +25,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "measure",
         "Measure a model's energy on its task's canonical workload.",
     ),
+    "advise": (
+        "energy_badge.cli.advise",
+        "advise",
+        "Sweep batch size, dtype, quantization, attention, compile: least energy that keeps the answers.",
+    ),
     "validate": ("energy_badge.cli.validate", "validate", "Check result files against the result schema."),
     "tasks": ("energy_badge.cli.tasks", "tasks", "List the canonical workloads: versions, hashes, settings."),
     "doctor": (

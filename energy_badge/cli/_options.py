@@ -146,6 +146,21 @@ def measurement_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return _apply(_MEASUREMENT_OPTIONS, fn)
 
 
+def protocol_option(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--protocol full|sampled`` option with ``default`` (``measure``: full; ``bulk`` and
+    the service: sampled)."""
+    return click.option(
+        "--protocol",
+        type=click.Choice(["full", "sampled"]),
+        default=default,
+        show_default=True,
+        help="full: every query of the workload in each repetition (the reference). sampled: a "
+        "stratified random sample, the full workload's figure estimated with a 95% interval that "
+        "holds the sampling error and the noise, grown until it is within --target-ci (or to the "
+        "whole workload); recorded, and said on the card.",
+    )
+
+
 def executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add where measurements run (``--executor``, ``--ray-address``, ``--gpus-per-task``), as
     ``bulk`` and the service's worker take them."""

@@ -16,9 +16,11 @@ from energy_badge.cli._options import (
     executor_options,
     measurement_options,
     meter_config,
+    protocol_option,
     retry_options,
     table_option,
 )
+from energy_badge.tasks import AUTO
 from energy_badge.text import stars_text
 from energy_badge.workload import TASKS
 
@@ -37,7 +39,13 @@ def _default_report_dir(state_path: str) -> Path:
 
 @click.command()
 @click.argument("models_file", metavar="[MODELS_FILE]", required=False, type=click.Path(dir_okay=False))
-@click.option("--task", required=True, type=click.Choice(TASKS), help="The task every model is measured on.")
+@click.option(
+    "--task",
+    required=True,
+    type=click.Choice((*TASKS, AUTO)),
+    help="The task every model is measured on; auto: each model on the task its Hub pipeline tag names "
+    "(a model whose tag names none of the tasks is skipped, with the reason).",
+)
 @click.option("--search", help="Hub query: a substring of the model id (instead of MODELS_FILE).")
 @click.option("--author", help="Hub query: the namespace (user or organisation).")
 @click.option("--pipeline-tag", help="Hub query: the Hub pipeline tag, e.g. text-classification.")
@@ -111,6 +119,7 @@ def _default_report_dir(state_path: str) -> Path:
     help="Concurrent revision lookups while planning.",
 )
 @measurement_options
+@protocol_option("sampled")
 @table_option
 @click.option(
     "-o",
@@ -156,6 +165,7 @@ def bulk(
     table_file: str | None,
     report_dir: str | None,
     verbose: bool,
+    protocol: str = "sampled",
 ) -> None:
     """Measure (and badge) many Hub models: from MODELS_FILE, or from a Hub query.
 
@@ -164,6 +174,8 @@ def bulk(
     A bad line is reported with its line number and skipped. Or query the Hub instead:
       energy-badge bulk --search bert --pipeline-tag text-classification --limit 500 \\
           --task text-classification --executor ray
+    --task auto measures each model on the task its Hub pipeline tag names, e.g.
+      energy-badge bulk --search blip --pipeline-tag image-to-text --task auto
 
     Every job is a row of the SQLite state file (--state): running the same command again
     resumes: done work is not redone, a model left half-measured by a crash is measured again.
@@ -219,6 +231,7 @@ def bulk(
         energy=not no_energy,
         queries=queries,
         device=device,
+        protocol=protocol,
         meter=meter_config(locals(), gpu_index=0 if executor == "ray" else gpu_index),
         hardware_class=hardware_class,
         max_attempts=max_attempts,
@@ -342,6 +355,13 @@ def _console() -> Any:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _plan_task(plan: Any) -> str:
+    """``task X, workload V`` (or, with --task auto, ``task auto: each model's pipeline tag``)."""
+    if plan.task == AUTO:
+        return "task auto (each model's Hub pipeline tag)"
+    return f"task {plan.task}, workload {plan.workload_version}"
+
+
 def _escape(text: str) -> str:
     from rich.markup import escape
 
@@ -422,7 +442,7 @@ class _Progress:
             plan = d["plan"]
             final = ", ".join(f"{n} {status}" for status, n in sorted(plan.final.items()))
             self.print(
-                f"{plan.inputs} model(s), task {plan.task}, workload {plan.workload_version}, hardware "
+                f"{plan.inputs} model(s), {_plan_task(plan)}, hardware "
                 f"{_escape(plan.hardware_class)}: {plan.to_measure} to measure, {plan.to_publish} to "
                 f"publish, {plan.done} final already{f' ({final})' if final else ''}; {plan.created} new "
                 f"job(s), {plan.lookups} Hub lookup(s) in {plan.seconds:.1f} s"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
-from energy_badge.cli._options import measurement_options, meter_config
+from energy_badge.cli._options import measurement_options, meter_config, protocol_option
 from energy_badge.workload import TASKS
 
 if TYPE_CHECKING:
@@ -31,7 +31,23 @@ if TYPE_CHECKING:
     help="Result file [default: energy-results/<model>--<task>--<time>.json].",
 )
 @measurement_options
+@protocol_option("full")
+@click.option(
+    "--sample-seed",
+    type=click.IntRange(0, 2**31 - 1),
+    help="--protocol sampled: the sample's seed [default: a fresh random one; recorded].",
+)
 @click.option("--revision", help="Hub branch, tag or commit; resolved to a commit sha and recorded.")
+@click.option(
+    "--workload",
+    "workload_source",
+    default="energy-badge",
+    show_default=True,
+    metavar="energy-badge|aes[@REVISION]",
+    help="The inputs: the task's canonical workload, or the AI Energy Score's own Hub dataset "
+    "(EnergyStarAI/<task>, at REVISION or main, pinned to its commit; needs the datasets library): "
+    "comparable with the AES leaderboard, recorded, never canonical nor rated.",
+)
 @click.option(
     "--dtype",
     type=click.Choice(["float32", "float16", "bfloat16"]),
@@ -66,6 +82,24 @@ if TYPE_CHECKING:
     "the architecture only; recorded, and never published as the model's badge.",
 )
 @click.option(
+    "--reasoning",
+    type=click.Choice(["off", "on", "low", "medium", "high"]),
+    default="off",
+    show_default=True,
+    help="text-generation on a model whose chat template switches reasoning (enable_thinking, /think and "
+    "/no_think, reasoning effort): the mode passed to it. off: the workload's forced tokens; on (or an "
+    "effort level): greedy until end-of-sequence, at most --reasoning-cap tokens. Other models run the raw "
+    "prompts.",
+)
+@click.option(
+    "--reasoning-cap",
+    type=click.IntRange(min=1),
+    default=8192,
+    show_default=True,
+    help="Most new tokens per query with reasoning on (the AI Energy Score's 8192; another cap is "
+    "non-canonical).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "markdown"]),
@@ -95,7 +129,12 @@ def measure(
     trust_remote_code: bool,
     allow_pickle: bool,
     random_weights: bool,
+    reasoning: str,
+    reasoning_cap: int,
     fmt: str,
+    protocol: str = "full",
+    sample_seed: int | None = None,
+    workload_source: str = "energy-badge",
 ) -> None:
     """Measure MODEL (a Hub id like org/name, or a local folder) on TASK's canonical workload.
 
@@ -103,11 +142,14 @@ def measure(
     of the whole workload (Zeus, NVML energy counter). The result file is validated before it is
     written; a failed run writes nothing.
     """
+    from energy_badge.aes_workload import AES_SOURCE, load_aes_workload, parse_workload_option
     from energy_badge.measure import MeasureOptions, measure_model
     from energy_badge.result import default_output_path, write_result
 
     meter = meter_config(locals(), allow_shared_gpu=allow_shared_gpu, strict=strict)
+    choice = parse_workload_option(workload_source)
     _quiet_libraries()
+    workload = load_aes_workload(task, choice.revision) if choice.source == AES_SOURCE else None
     options = MeasureOptions(
         revision=revision,
         dtype=dtype,
@@ -119,6 +161,11 @@ def measure(
         trust_remote_code=trust_remote_code,
         allow_pickle=allow_pickle,
         random_weights=random_weights,
+        reasoning=reasoning,
+        reasoning_cap=reasoning_cap,
+        protocol="sampled" if protocol == "sampled" else "full",
+        sample_seed=sample_seed,
+        workload=workload,
     )
     with _Progress(quiet=fmt == "json") as progress:
         result = measure_model(model, task, options, on_event=progress.event)
@@ -141,6 +188,12 @@ def _quiet_libraries() -> None:
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    try:  # a pipeline's "Loading pipeline components" bar and deprecation notes
+        from diffusers.utils import logging as diffusers_logging
+    except ImportError:  # pragma: no cover - diffusers is a dependency
+        return
+    diffusers_logging.set_verbosity_error()
+    diffusers_logging.disable_progress_bar()
 
 
 class _Progress:
@@ -289,6 +342,10 @@ def print_summary(result: EnergyResult) -> None:
             + (f", revision {model.revision[:12]}" if model.revision else "")
         ),
     )
+    if result.workload.reasoning is not None:
+        from energy_badge.text import reasoning_text
+
+        table.add_row("reasoning", escape(reasoning_text(result.workload.reasoning, detail=True)))
     table.add_row(
         "canonical", "yes" if result.canonical else "no: " + escape("; ".join(result.non_canonical_reasons))
     )

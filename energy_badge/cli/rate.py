@@ -41,6 +41,7 @@ def _print_rating(result: EnergyResult, rating: Rating) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from energy_badge.tasks import energy_unit
     from energy_badge.text import format_energy, format_interval, stars_text
 
     console = Console()
@@ -59,7 +60,7 @@ def _print_rating(result: EnergyResult, rating: Rating) -> None:
     if rating.value is None:
         summary.add_row("GPU energy", "not measured")
     else:
-        energy = f"{format_energy(rating.value)} {rating.unit}"
+        energy = f"{format_energy(rating.value)} {energy_unit(rating.task)}"
         if rating.ci95_low is not None and rating.ci95_high is not None:
             low, high = format_interval(rating.ci95_low, rating.ci95_high)
             energy += f" (95 % CI {low} – {high})"
@@ -78,7 +79,7 @@ def _print_rating(result: EnergyResult, rating: Rating) -> None:
     console.print(summary)
     if rating.cut_points is None:
         return
-    bands = Table(title="Bands (Wh per 1000 queries)", title_justify="left")
+    bands = Table(title=f"Bands ({energy_unit(rating.task)})", title_justify="left")
     for column in ("stars", "from", "below", ""):
         bands.add_column(column)
     edges = (None, *rating.cut_points, None)

@@ -14,9 +14,11 @@ from energy_badge.cli._options import (
     executor_options,
     measurement_options,
     meter_config,
+    protocol_option,
     retry_options,
     table_option,
 )
+from energy_badge.tasks import AUTO
 from energy_badge.workload import TASKS
 
 if TYPE_CHECKING:
@@ -41,8 +43,9 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--task",
             required=True,
-            type=click.Choice(TASKS),
-            help="The task queued models are measured on (the Hub's webhook carries no pipeline tag).",
+            type=click.Choice((*TASKS, AUTO)),
+            help="The task queued models are measured on (the Hub's webhook carries no pipeline tag); "
+            "auto: each model's own, the task its Hub pipeline tag names (asked of the Hub per push).",
         ),
         click.option(
             "--hardware-class",
@@ -66,7 +69,7 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Idle poll, seconds.",
         ),
     ]
-    fn = retry_options(executor_options(measurement_options(fn)))
+    fn = retry_options(executor_options(protocol_option("sampled")(measurement_options(fn))))
     for option in reversed(options):
         fn = option(fn)
     return fn
@@ -82,6 +85,7 @@ def _config(opts: dict[str, Any]) -> BulkConfig:
         energy=not opts["no_energy"],
         queries=opts["queries"],
         device=opts["device"],
+        protocol=opts.get("protocol", "sampled"),
         meter=meter_config(opts),
         hardware_class=opts["hardware_class"],
         max_attempts=opts["max_attempts"],

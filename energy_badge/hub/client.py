@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from energy_badge import __version__
-from energy_badge.errors import EnergyBadgeError, HubError, NetworkError
+from energy_badge.errors import EnergyBadgeError, HubError, InvalidFileError, NetworkError
+from energy_badge.files import parse_json
 from energy_badge.hub.retry import RetryPolicy, http_status, is_connect_failure
 from energy_badge.hub.translate import failure_types, scrub, translate_error
 
@@ -116,12 +117,14 @@ class RepoInfo:
         sha: the commit the revision is at (None when the Hub did not say).
         files: its files (with blob ids when asked for ``files_metadata``; empty when not listed).
         card_data: the model card's front matter (when the Hub sent it), else None.
+        pipeline_tag: the Hub's pipeline tag (when asked for with ``expand`` and the model has one).
     """
 
     repo_id: str
     sha: str | None
     files: tuple[RepoFile, ...] = ()
     card_data: Mapping[str, object] | None = None
+    pipeline_tag: str | None = None
 
     @property
     def paths(self) -> list[str]:
@@ -175,7 +178,8 @@ def _repo_info(info: ModelInfo) -> RepoInfo:
         for s in info.siblings or []
     )
     card = info.card_data.to_dict() if info.card_data is not None else None
-    return RepoInfo(info.id, str(info.sha) if info.sha else None, files, card)
+    tag = info.pipeline_tag if isinstance(info.pipeline_tag, str) else None
+    return RepoInfo(info.id, str(info.sha) if info.sha else None, files, card, tag)
 
 
 def _models_page(
@@ -186,7 +190,10 @@ def _models_page(
 
     response = get_session().get(url, params=params, headers=headers)
     hf_raise_for_status(response)
-    items = response.json()
+    try:
+        items = parse_json(response.content, source="the Hub's model listing")
+    except InvalidFileError as err:  # not JSON, duplicate keys, nested too deep: never a traceback
+        raise HubError(str(err)) from None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise HubError("the Hub's model listing is not a list of models")
     return items, response.links.get("next", {}).get("url")
@@ -314,6 +321,24 @@ class HubClient:
 
         label = what or f"read {repo_id}@{revision or 'main'}"
         return _repo_info(self.read(label, get, repo_id=repo_id, revision=revision))
+
+    def dataset_sha(self, repo_id: str, revision: str | None = None) -> str:
+        """The commit a dataset repository's ``revision`` (default: the main branch) is at.
+
+        Raises:
+            HubError, ModelNotFoundError, NetworkError: as for :meth:`read`; HubError also when
+                the Hub gave no sha.
+        """
+
+        def get() -> str | None:
+            return self._api.dataset_info(repo_id, revision=revision, expand=["sha"]).sha
+
+        sha = self.read(
+            f"read the dataset {repo_id}@{revision or 'main'}", get, repo_id=repo_id, revision=revision
+        )
+        if not sha:
+            raise HubError(f"the Hub gave no commit sha for the dataset {repo_id}@{revision or 'main'}")
+        return str(sha)
 
     def head(self, repo_id: str, revision: str) -> str:
         """The commit ``revision`` of ``repo_id`` is at.

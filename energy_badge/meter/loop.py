@@ -11,6 +11,7 @@ Every duration comes from the meter's :class:`~energy_badge.meter.records.Clock`
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,35 @@ from energy_badge.meter.records import (
 from energy_badge.stats import Stats, summarize
 
 _window_ids = itertools.count(1)
+_QUIET = threading.Event()
+_QUIET.set()
+_open_windows = 0
+_open_lock = threading.Lock()
+
+
+def quiet_gate() -> threading.Event:
+    """Set while no repetition window of any meter in this process is open, cleared during one.
+
+    Background work that could disturb a measured window (the bulk pipeline's prefetching:
+    downloads, hashing, input preparation) waits on it before each step, so it runs between
+    windows (warm-ups, idle samples, loading the next model) and never inside one.
+    """
+    return _QUIET
+
+
+def _window_opened() -> None:
+    global _open_windows
+    with _open_lock:
+        _open_windows += 1
+        _QUIET.clear()
+
+
+def _window_closed() -> None:
+    global _open_windows
+    with _open_lock:
+        _open_windows = max(0, _open_windows - 1)
+        if _open_windows == 0:
+            _QUIET.set()
 
 
 def window_key(kind: str = "") -> str:
@@ -268,20 +298,24 @@ class BaseMeter:
         what = f"repetition {index}"
         key = window_key()
         clock = self.clock
-        self._begin(key, what)
+        _window_opened()
         try:
-            started = clock()
-            passes = 0
-            while True:
-                results.append(pass_fn())
-                passes += 1
-                if clock() - started >= self.config.min_window_s:
-                    break
-            seconds = clock() - started
-        except BaseException:
-            self._cancel(key)
-            raise
-        window = self._end(key, what)
+            self._begin(key, what)
+            try:
+                started = clock()
+                passes = 0
+                while True:
+                    results.append(pass_fn())
+                    passes += 1
+                    if clock() - started >= self.config.min_window_s:
+                        break
+                seconds = clock() - started
+            except BaseException:
+                self._cancel(key)
+                raise
+            window = self._end(key, what)
+        finally:
+            _window_closed()
         return Repetition(
             index=index,
             passes=passes,

@@ -218,6 +218,10 @@ def _exclusion(result: EnergyResult, allow_random_weights: bool) -> str | None:
         return f"GPU energy {energy.mean} is not a positive number"
     if not result.hardware_class:
         return f"the GPU ({result.gpu_name or 'none recorded'}) has no hardware class"
+    from energy_badge.run.reasoning import REASONING_CLASS_REASON, is_reasoning
+
+    if is_reasoning(result.workload.reasoning):
+        return REASONING_CLASS_REASON
     if result.task in SIZE_CLASS_TASKS and result_size_class(result) is None:  # pragma: no cover
         return f"{result.task} is grouped by model size, and the result gives no parameter count"
     return None

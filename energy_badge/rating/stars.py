@@ -256,6 +256,10 @@ def _unrated_reason(result: EnergyResult) -> str | None:
         return "GPU energy was not measured"
     if not math.isfinite(energy.mean) or energy.mean <= 0:
         return f"GPU energy {energy.mean} Wh per 1000 queries is not a positive number"
+    from energy_badge.run.reasoning import REASONING_CLASS_REASON, is_reasoning
+
+    if is_reasoning(result.workload.reasoning):
+        return REASONING_CLASS_REASON
     if not result.hardware_class:
         gpu = result.gpu_name or "no GPU recorded"
         return f"the GPU ({gpu}) belongs to no hardware class that rating tables cover"

@@ -1,4 +1,4 @@
-"""The badge: a flat, shields-style SVG (``AI energy | ★★★★☆ 0.42 Wh/1k``) and its shields.io JSON."""
+"""The badge: a flat, shields-style SVG (``AI energy | ★★★★☆ 0.42 Wh/1k texts``) and its shields.io JSON."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from energy_badge.render.svg import (
     text_width,
     xml,
 )
+from energy_badge.tasks import energy_unit, query_noun
 from energy_badge.text import ENERGY_UNIT, SHORT_UNIT, format_energy, stars_text
 
 if TYPE_CHECKING:
@@ -44,13 +45,16 @@ SHIELDS_CACHE_SECONDS = 86400
 
 
 def badge_message(rating: Rating) -> str:
-    """The badge's right-hand text: ``★★★★☆ 0.42 Wh/1k``, ``unrated 0.42 Wh/1k`` or ``unrated``."""
-    value = "" if rating.value is None else f" {format_energy(rating.value)} {SHORT_UNIT}"
+    """The badge's right-hand text: ``★★★★☆ 0.42 Wh/1k texts``, ``unrated 0.42 Wh/1k captions`` or
+    ``unrated`` (the word after ``Wh/1k`` says what a query of the task is: :mod:`energy_badge.tasks`)."""
+    unit = f"{SHORT_UNIT} {query_noun(rating.task)}"
+    value = "" if rating.value is None else f" {format_energy(rating.value)} {unit}"
     return (stars_text(rating.stars) if rating.stars else "unrated") + value
 
 
 def describe(result: EnergyResult | None, rating: Rating) -> str:
-    """One sentence for screen readers and tooltips, e.g. ``AI energy: 4 of 5 stars, 0.42 Wh ...``.
+    """One sentence for screen readers and tooltips, e.g. ``AI energy: 4 of 5 stars, 0.42 Wh per 1000
+    captions written (org/model, image-to-text on H100; rating table ...)``.
 
     ``result`` is None for a model that has no result yet (the rating then says why).
     """
@@ -59,8 +63,17 @@ def describe(result: EnergyResult | None, rating: Rating) -> str:
     else:
         head = f"{BADGE_LABEL}: unrated"
     if rating.value is not None:
-        head += f", {format_energy(rating.value)} {UNIT}"
+        head += f", {format_energy(rating.value)} {energy_unit(rating.task)}"
+        sampling = result.measurement.sampling if result is not None else None
+        if sampling is not None and sampling.protocol == "sampled":
+            from energy_badge.text import sampled_text
+
+            head += f" ({sampled_text(len(sampling.indices), sampling.population)})"
     where = f"{bounded(rating.model_id)}, {rating.task}"
+    if result is not None and result.workload.reasoning is not None:
+        from energy_badge.text import reasoning_text
+
+        where += f" ({reasoning_text(result.workload.reasoning)})"
     gpu = result.gpu_name if result is not None else None
     if rating.hardware_class or gpu:
         where += f" on {bounded(rating.hardware_class or gpu or '')}"
@@ -109,7 +122,7 @@ def badge_layout(rating: Rating) -> BadgeLayout:
 
 
 def badge_svg(result: EnergyResult | None, rating: Rating) -> str:
-    """Return a flat, shields-style SVG badge: ``AI energy | ★★★★☆ 0.42 Wh/1k``.
+    """Return a flat, shields-style SVG badge: ``AI energy | ★★★★☆ 0.42 Wh/1k texts``.
 
     The message box is coloured by stars (5 green ... 1 red, grey when unrated). ``result`` is None
     for a model that has no result yet.

@@ -22,6 +22,7 @@ from energy_badge.render.svg import (
     wrap_words,
     xml,
 )
+from energy_badge.tasks import energy_unit, query_phrase
 from energy_badge.text import ENERGY_UNIT, format_energy, format_interval, utc_date
 
 if TYPE_CHECKING:
@@ -142,7 +143,12 @@ def label_layout(result: EnergyResult, rating: Rating) -> tuple[list[str], list[
         card.text(m, 178, number, 30, bold=True, room=inner * 0.5, fill="#111111")
         number_width = card.texts[-1].width
         x_unit = m + number_width + 8
-        card.text(x_unit, 178, UNIT, 13, room=LABEL_WIDTH - m - x_unit, min_size=9, fill="#444444")
+        unit, room = energy_unit(result.task), LABEL_WIDTH - m - x_unit
+        if text_width(unit, 11) <= room:
+            card.text(x_unit, 178, unit, 13, room=room, min_size=11, fill="#444444")
+        else:  # what a query is, on a line of its own beside the number: legible, never cut
+            card.text(x_unit, 164, "Wh per 1000", 11, room=room, min_size=9, fill="#444444")
+            card.text(x_unit, 178, query_phrase(result.task), 11, room=room, min_size=8, fill="#444444")
         ci = "95 % interval not available (one run)"
         if rating.ci95_low is not None and rating.ci95_high is not None:
             low, high = format_interval(rating.ci95_low, rating.ci95_high)
@@ -185,6 +191,15 @@ def label_layout(result: EnergyResult, rating: Rating) -> tuple[list[str], list[
     # Footer
     date = utc_date(result.created_at)
     workload = f"workload {result.task} v{result.workload_version}"
+    if result.workload.reasoning is not None:
+        from energy_badge.text import reasoning_text
+
+        workload += f" · {reasoning_text(result.workload.reasoning)}"
+    sampling = result.measurement.sampling
+    if sampling is not None and sampling.protocol == "sampled":
+        from energy_badge.text import sampled_text
+
+        workload += f" · {sampled_text(len(sampling.indices), sampling.population)}"
     table = f"rating table {rating.table_version}"
     if rating.table_status != "measured":
         table += f" ({rating.table_status})"
@@ -200,7 +215,8 @@ def label_layout(result: EnergyResult, rating: Rating) -> tuple[list[str], list[
 def label_svg(result: EnergyResult, rating: Rating) -> str:
     """Return an Energy-Star-like label card as SVG (360 x 300 px).
 
-    It shows the model, task, hardware, Wh per 1000 queries with its 95 % interval, the stars,
+    It shows the model, task, hardware, Wh per 1000 queries (in the task's words: Wh per 1000
+    captions written, :func:`energy_badge.tasks.energy_unit`) with its 95 % interval, the stars,
     the five bands with their cut points and a marker where the value sits, the date, the
     workload version and the rating-table version (and its status when provisional).
     """

@@ -14,7 +14,10 @@ The codec (:func:`decode_result`, :func:`encode_result`, :func:`parse_result`, :
 (``schemas/energy-result.schema.json``). On the way in, the document is checked against the schema
 (each error names its JSON path), its ``schema_version`` must be one this version reads, and the
 policy (:mod:`energy_badge.policy`) checks that the file's ``canonical`` flag says what its content
-says: a file edited to claim ``canonical: true`` is refused (exit 4). On the way out, the document
+says: a file edited to claim ``canonical: true`` is refused (exit 4). Before that,
+:mod:`energy_badge.result.physics` refuses a result no GPU can produce (an energy not above zero, a
+window's mean power outside what a GPU draws, a headline its repetitions do not give), on the way
+in and on the way out. On the way out, the document
 is checked against the schema before anything is written.
 
 Versions: this version writes schema 1.1 and reads 1.0 and 1.1 (:data:`READABLE_SCHEMA_VERSIONS`).
@@ -23,8 +26,12 @@ and each repetition's ``temperature_c``; the measurement's (and prefill's) ``dro
 and ``stop`` outcome (:class:`~energy_badge.meter.DroppedRepetition`,
 :class:`~energy_badge.meter.StopOutcome`); ``isolation.unknown_reason`` and ``attributed_pid``;
 ``config.sample_interval_s`` and ``strict``; each GPU's ``pci_bus_id``, ``mig_mode`` and
-``cuda_match``; and ``workload.generation_config``
-(:class:`~energy_badge.run.generation.GenerationRecord`). A 1.0 file lacks them: they read as None
+``cuda_match``; ``model.path`` (a local folder's full path, its ``id`` being the folder's name);
+and ``workload.generation_config``
+(:class:`~energy_badge.run.generation.GenerationRecord`); the measurement's ``protocol``
+(``full`` or ``sampled``) and ``sampling`` record (:class:`~energy_badge.meter.sampling.
+SamplingRecord`: seed, strata, sampled query indices and their costs, the two error parts;
+its JSON in :mod:`energy_badge.result.sampling`). A 1.0 file lacks them: they read as None
 (``dropped`` as empty) and are not written back. Fields added within 1.0 (``warmup_max_s``,
 ``warmup_queries``, ``nvml_counter_j``) may be absent too; they read as None. ``nvml_counter_j``
 is then written back as ``null`` (the schema's "not recorded"); the others stay absent. The policy

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
 from energy_badge.errors import InvalidFileError
-from energy_badge.files import MAX_JSON_BYTES, read_text, schema_errors, write_atomic
+from energy_badge.files import MAX_JSON_BYTES, parse_json, read_text, schema_errors, write_atomic
 from energy_badge.result.fields import result_from_json, result_to_json
 from energy_badge.result.model import READABLE_SCHEMA_VERSIONS, RESULT_SCHEMA, EnergyResult
+from energy_badge.result.physics import check_physical, physical_problems
 
 # --------------------------------------------------------------------------------------------
 # The codec
@@ -28,8 +28,10 @@ def decode_result(data: object, *, source: str = "result") -> EnergyResult:
 
     Raises:
         InvalidFileError: the document does not match the schema (``errors`` lists every
-            violation with its JSON path), has a ``schema_version`` this version cannot read, or
-            its ``canonical`` flag disagrees with its content (the message gives the reason).
+            violation with its JSON path), has a ``schema_version`` this version cannot read,
+            describes something no GPU can do (:mod:`energy_badge.result.physics`: an energy not
+            above zero, an impossible power, a headline its repetitions do not give), or its
+            ``canonical`` flag disagrees with its content (the message gives the reason).
     """
     from energy_badge.policy import check_flag
 
@@ -37,7 +39,7 @@ def decode_result(data: object, *, source: str = "result") -> EnergyResult:
         version = data.get("schema_version")
         if isinstance(version, str) and version not in READABLE_SCHEMA_VERSIONS:
             raise InvalidFileError(
-                f"{source} has schema_version {version}; this energy-badge reads "
+                f"{source} has schema_version {version[:20]}; this energy-badge reads "
                 f"{', '.join(READABLE_SCHEMA_VERSIONS)}: upgrade energy-badge to read it"
             )
     errors = schema_errors(data, RESULT_SCHEMA)
@@ -45,6 +47,7 @@ def decode_result(data: object, *, source: str = "result") -> EnergyResult:
         raise InvalidFileError(f"{source} is not a valid result: {errors[0]}", errors)
     assert isinstance(data, dict)  # the schema says it is an object
     result = result_from_json(data)
+    check_physical(result, source=source)
     check_flag(result, source=source)
     return result
 
@@ -53,15 +56,10 @@ def parse_result(text: str, *, source: str = "result") -> EnergyResult:
     """Parse a result from its JSON text (as stored by the bulk state or sent by a worker).
 
     Raises:
-        InvalidFileError: not JSON, or as :func:`decode_result`.
+        InvalidFileError: not JSON, a key twice in one object, nesting too deep or a lone
+            surrogate (:func:`~energy_badge.files.parse_json`), or as :func:`decode_result`.
     """
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InvalidFileError(
-            f"{source}: not JSON: {err.msg} at line {err.lineno} column {err.colno}"
-        ) from err
-    return decode_result(data, source=source)
+    return decode_result(parse_json(text, source=source), source=source)
 
 
 def encode_result(result: EnergyResult) -> dict[str, object]:
@@ -107,10 +105,11 @@ def write_result(result: EnergyResult, path: str | os.PathLike[str]) -> Path:
         The path written.
 
     Raises:
-        InvalidFileError: the result does not match the schema; nothing is written.
+        InvalidFileError: the result does not match the schema or is not physically possible
+            (:func:`~energy_badge.result.physics.physical_problems`); nothing is written.
     """
     data = encode_result(result)
-    errors = schema_errors(data, RESULT_SCHEMA)
+    errors = schema_errors(data, RESULT_SCHEMA) or physical_problems(result)
     if errors:
         raise InvalidFileError(f"the result is not valid: {errors[0]}", errors)
     write_atomic(path, result.to_json().encode("utf-8"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from energy_badge.hardware import GPUInfo, GPUProcess, GPUState
 from energy_badge.meter import CrossCheck, DroppedRepetition, IdleSample, Isolation, Repetition, StopOutcome
 from energy_badge.result.model import EnergyResult, Latency, MeterSettings
+from energy_badge.result.sampling import sampling_to_json
 from energy_badge.run.runner import ModelInfo
 from energy_badge.stats import Stats
 
@@ -42,6 +43,10 @@ def result_to_json(result: EnergyResult) -> dict[str, object]:
         _encode_rule(prefill, m.prefill.dropped, m.prefill.outcome)
         measurement["prefill"] = prefill
     _encode_rule(measurement, m.dropped, m.outcome)
+    if m.protocol is not None:
+        measurement["protocol"] = m.protocol
+    if m.sampling is not None:
+        measurement["sampling"] = sampling_to_json(m.sampling)
     e = result.energy
     energy: dict[str, object] = {
         "unit": e.unit,
@@ -82,6 +87,7 @@ def result_to_json(result: EnergyResult) -> dict[str, object]:
                 if w.generation_config is not None
                 else {}
             ),
+            **({"reasoning": w.reasoning.to_dict()} if w.reasoning is not None else {}),
         },
         "hardware": {
             "device": h.device,
@@ -119,6 +125,8 @@ def _encode_model(m: ModelInfo) -> dict[str, object]:
     }
     if m.note is not None:
         data["note"] = m.note
+    if m.path is not None:
+        data["path"] = m.path
     return data
 
 

@@ -38,10 +38,12 @@ from energy_badge.result.model import (
     ToolInfo,
     WorkloadRecord,
 )
+from energy_badge.result.sampling import sampling_from_json
 from energy_badge.run.generation import GenerationRecord
+from energy_badge.run.reasoning import ReasoningRecord
 from energy_badge.run.runner import ModelInfo
 from energy_badge.stats import Stats
-from energy_badge.workload import GenerationSettings
+from energy_badge.workload import generation_from_dict
 
 __all__ = ["result_from_json", "result_to_json"]
 
@@ -85,6 +87,7 @@ def _model(d: _Doc) -> ModelInfo:
         allow_pickle=d["allow_pickle"],
         random_weights=d["random_weights"],
         note=d.get("note"),
+        path=d.get("path"),
     )
 
 
@@ -97,7 +100,7 @@ def _workload(d: _Doc) -> WorkloadRecord:
         sha256=d["sha256"],
         queries=d["queries"],
         batch_size=d["batch_size"],
-        generation=GenerationSettings.from_dict(d["generation"]) if d["generation"] is not None else None,
+        generation=generation_from_dict(d["generation"]) if d["generation"] is not None else None,
         default_dtype=d["default_dtype"],
         source=d["source"],
         input_tokens=InputTokens(tokens["total"], tokens["mean"], tokens["truncated_queries"]),
@@ -106,6 +109,7 @@ def _workload(d: _Doc) -> WorkloadRecord:
             if d.get("generation_config") is not None
             else None
         ),
+        reasoning=ReasoningRecord.from_dict(d["reasoning"]) if d.get("reasoning") is not None else None,
     )
 
 
@@ -158,6 +162,8 @@ def _measurement(d: _Doc) -> Measurement:
         ),
         dropped=tuple(_dropped(r) for r in d.get("dropped", [])),
         outcome=_outcome(d.get("stop")),
+        protocol=d.get("protocol"),
+        sampling=sampling_from_json(d.get("sampling")),
     )
 
 

@@ -9,10 +9,12 @@ from typing import Literal
 
 from energy_badge.hardware import GPUInfo, GPUState
 from energy_badge.meter import DroppedRepetition, IdleSample, Isolation, Repetition, StopOutcome
+from energy_badge.meter.sampling import SamplingRecord
 from energy_badge.run.generation import GenerationRecord
+from energy_badge.run.reasoning import ReasoningRecord
 from energy_badge.run.runner import ModelInfo
 from energy_badge.stats import Stats
-from energy_badge.workload import GenerationSettings
+from energy_badge.workload import DiffusionSettings, GenerationSettings
 
 SCHEMA_VERSION = "1.1"
 #: The schema versions this version of energy-badge reads (it writes :data:`SCHEMA_VERSION`).
@@ -63,12 +65,16 @@ class WorkloadRecord:
         sha256: sha256 of the exact inputs that ran (a subset hashes differently).
         queries: queries in one pass.
         batch_size: queries per forward pass.
-        generation: decoding settings of a generation task, else None.
+        generation: decoding settings of a generation task (image generation's for text-to-image),
+            else None.
         default_dtype: the dtype the workload's canonical runs use.
         source: where the workload comes from (``energy-badge``).
         input_tokens: the inputs' token counts under this model's tokenizer.
         generation_config: the complete configuration passed to ``generate()`` (generation
             tasks; None otherwise and in 1.0 results).
+        reasoning: text generation through a chat template that switches reasoning: the mode,
+            the control and the template's hash (:class:`~energy_badge.run.reasoning.
+            ReasoningRecord`); None for raw prompts and in older results.
     """
 
     name: str
@@ -77,11 +83,12 @@ class WorkloadRecord:
     sha256: str
     queries: int
     batch_size: int
-    generation: GenerationSettings | None
+    generation: GenerationSettings | DiffusionSettings | None
     default_dtype: str
     source: str
     input_tokens: InputTokens
     generation_config: GenerationRecord | None = None
+    reasoning: ReasoningRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,9 @@ class Measurement:
         dropped: repetitions the outlier guard left out, each with the reason (empty in 1.0 results).
         outcome: the stop rule's outcome: target met or not, what the interval is, the drift
             check (None for performance-only runs and 1.0 results).
+        protocol: ``full`` or ``sampled`` (:mod:`energy_badge.meter.sampling`); None in results
+            that predate it (full).
+        sampling: how a sampled-protocol run sampled (None for the full protocol asked as such).
     """
 
     meter: MeterName
@@ -189,6 +199,8 @@ class Measurement:
     prefill: PhaseRecord | None = None
     dropped: tuple[DroppedRepetition, ...] = ()
     outcome: StopOutcome | None = None
+    protocol: Literal["full", "sampled"] | None = None
+    sampling: SamplingRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -284,7 +296,7 @@ class EnergyResult:
 
     @property
     def model_id(self) -> str:
-        """The model as given: a Hub repo id, or a local folder."""
+        """The model: a Hub repo id, or a local folder's name (its full path is ``model.path``)."""
         return self.model.id
 
     @property

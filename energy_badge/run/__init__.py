@@ -9,7 +9,14 @@
 
 Loading is safe by default: no code from the model repository runs unless ``trust_remote_code``
 is set, weights come from safetensors files unless ``allow_pickle`` is set, and a model whose
-architecture does not fit the task is refused from its ``config.json`` before any weight is read.
+architecture does not fit the task is refused from its ``config.json`` (a diffusers pipeline's
+``model_index.json``) before any weight is read. Which class a task loads, and which library a
+folder belongs to, come from optimum's ``TasksManager`` (:mod:`energy_badge.run.fit`).
+
+The text tasks' runners are in ``encoders`` and ``generation``; image classification, object
+detection and captioning in ``vision``, speech recognition in ``speech``, text-to-image (a diffusers
+pipeline, loaded by ``diffusion``) in ``diffusion``: their preprocessing (``processors``) runs in
+``prepare``, before any measured window (``media``).
 torch, transformers and huggingface_hub are imported only inside the functions that need them.
 """
 

@@ -14,11 +14,12 @@ records of it (``workload.generation_config``), and what the policy checks.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from energy_badge.errors import UsageError
+from energy_badge.run import reasoning
 from energy_badge.run.runner import Batch, PassStats, TaskRunner
 
 __all__ = [
@@ -211,9 +212,78 @@ class TextGenerationRunner(_GenerationRunner):
         self.tokenizer.padding_side = "left"
         self.tokenizer.truncation_side = "left"  # keep the end of a long prompt: that is what is continued
         self._room = self.max_input_tokens
+        self.template_control = reasoning.detect_control(getattr(self.tokenizer, "chat_template", None))
+        self._reasoning: tuple[reasoning.ReasoningMode, str, str | None, int] | None = None
+        self._per_query: dict[str, tuple[int, bool]] = {}
+
+    def set_reasoning(
+        self, mode: reasoning.ReasoningMode, cap: int = reasoning.DEFAULT_REASONING_CAP
+    ) -> None:
+        """Run through the chat template with reasoning ``mode`` (call before :meth:`prepare`).
+
+        A model whose template has no reasoning control runs the raw prompts as before when
+        ``mode`` is ``off``.
+
+        Args:
+            mode: ``off`` (the workload's forced tokens), ``on``, ``low``, ``medium``, ``high``
+                (greedy until end-of-sequence, at most ``cap`` new tokens).
+            cap: the most new tokens per query with reasoning in effect.
+
+        Raises:
+            UsageError: reasoning asked of a model whose template cannot switch it, an effort
+                level of a template without levels, or a cap below 1.
+        """
+        if mode not in reasoning.REASONING_MODES:
+            raise UsageError(f"--reasoning must be one of {', '.join(reasoning.REASONING_MODES)}")
+        if cap < 1:
+            raise UsageError("the reasoning cap must be at least 1 token")
+        control = self.template_control
+        if control is None:
+            if mode != "off":
+                raise UsageError(
+                    f"--reasoning {mode}: {self.info.id} has no chat template that switches reasoning "
+                    "(enable_thinking, /think and /no_think, or reasoning_effort)"
+                )
+            self._reasoning = None
+            return
+        effective, note = reasoning.effective_mode(mode, control)
+        self._reasoning = (mode, effective, note, cap)
+
+    @property
+    def reasoning_record(self) -> reasoning.ReasoningRecord | None:
+        """The reasoning record of the last pass (None for a model run on raw prompts)."""
+        if self._reasoning is None or self.template_control is None:
+            return None
+        mode, effective, note, cap = self._reasoning
+        capped = self._capped()
+        counts = [c for c, _ in self._per_query.values()]
+        hits = [h for _, h in self._per_query.values()]
+        return reasoning.ReasoningRecord(
+            requested=mode,
+            effective=effective,
+            control=self.template_control.control,
+            template_sha256=self.template_control.template_sha256,
+            max_new_tokens=cap if capped else None,
+            output_tokens=reasoning.output_tokens(counts, hits) if capped and counts else None,
+            note=note,
+        )
+
+    def _capped(self) -> bool:
+        """Whether generation stops at end-of-sequence under the cap (reasoning in effect, not forced)."""
+        return self._reasoning is not None and self._reasoning[1] not in ("off", "always")
 
     def _configure(self, workload: Any) -> None:
+        if self._capped():
+            assert self._reasoning is not None
+            settings = workload.generation
+            workload = _WithGeneration(
+                workload.task,
+                type(settings)(
+                    max_new_tokens=self._reasoning[3], min_new_tokens=0, do_sample=False, num_beams=1
+                ),
+            )
         super()._configure(workload)
+        self._per_query = {}
         if self._room is not None:
             limit = self._room - workload.generation.max_new_tokens
             if limit < 1:
@@ -225,19 +295,52 @@ class TextGenerationRunner(_GenerationRunner):
 
     def _encode(self, queries: list[dict[str, Any]]) -> tuple[Batch, int]:
         prompts = [q["prompt"] for q in queries]
-        truncated = self._truncated(self._lengths(prompts))
-        enc = self._tokenize(prompts)
+        extra: dict[str, Any] = {}
+        if self._reasoning is not None and self.template_control is not None:
+            # The chat template writes the special tokens itself: the tokenizer adds none.
+            prompts = reasoning.render_prompts(
+                self.tokenizer, prompts, self._reasoning[0], self.template_control
+            )
+            extra["add_special_tokens"] = False
+        lengths = [
+            len(ids) for ids in self.tokenizer(prompts, truncation=False, verbose=False, **extra)["input_ids"]
+        ]
+        truncated = self._truncated(lengths)
+        enc = self._tokenize(prompts, **extra)
         counts = enc["attention_mask"].sum(dim=1).tolist()
         inputs = self._model_inputs(enc, {"input_ids", "attention_mask"})
-        return Batch([str(q["id"]) for q in queries], inputs, counts), sum(truncated)
+        return Batch([str(q["id"]) for q in queries], inputs, counts, {"prompts": prompts}), sum(truncated)
 
     def _new_tokens(self, batch: Batch, result: Any) -> Any:
         return result[:, batch.inputs["input_ids"].shape[1] :]
 
-    def run_prefill_pass(self) -> PassStats:
+    def _forward(self, batch: Batch, *, prefill: bool) -> Any:
+        self._prefill = prefill  # the prefill pass's single token is not a reasoning query's output
+        return super()._forward(batch, prefill=prefill)
+
+    def _output_tokens(self, batch: Batch, result: Any) -> int:
+        import torch
+
+        new = self._new_tokens(batch, result)
+        total = super()._output_tokens(batch, result)
+        if not self._capped() or getattr(self, "_prefill", False):
+            return total
+        width = new.shape[1]
+        for qid, row in zip(batch.ids, new, strict=True):
+            is_eos = torch.isin(row, torch.tensor(self._eos, device=row.device)) if self._eos else None
+            if is_eos is not None and bool(is_eos.any()):
+                self._per_query[qid] = (int(is_eos.to(torch.long).argmax()) + 1, False)
+            else:
+                self._per_query[qid] = (width, True)
+        return total
+
+    def run_prefill_pass(self, indices: Sequence[int] | None = None) -> PassStats:
         """Run the prefill only: the same inputs, one new token per query.
 
         The AI Energy Score reports decode energy as the full pass minus this one.
+
+        Args:
+            indices: only these queries (batch size 1; see :meth:`TaskRunner.run_pass`), or all.
 
         Returns:
             Per-batch latencies and counts (one output token per query).
@@ -246,7 +349,7 @@ class TextGenerationRunner(_GenerationRunner):
             UsageError: nothing prepared.
             RuntimeFailure: out of memory.
         """
-        return self._pass(prefill=True)
+        return self._pass(prefill=True, indices=indices)
 
     def _decode(self, batch: Batch, result: Any) -> list[dict[str, Any]]:
         return self._decode_new(batch, result, "continuation")
@@ -310,6 +413,14 @@ def generation_record(runner: TaskRunner) -> GenerationRecord | None:
     if isinstance(runner, _GenerationRunner) and getattr(runner, "generation_config", None) is not None:
         return runner.generation_record
     return None
+
+
+@dataclass(frozen=True)
+class _WithGeneration:
+    """A workload's task with other generation settings (reasoning on: the cap, no forced length)."""
+
+    task: str
+    generation: Any
 
 
 def _token_ids(value: Any) -> list[int]:

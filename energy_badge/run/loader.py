@@ -16,7 +16,7 @@ from energy_badge.errors import (
     UsageError,
 )
 from energy_badge.files import read_json
-from energy_badge.run import fit, safety, source
+from energy_badge.run import fit, processors, safety, source
 from energy_badge.run.runner import ModelInfo, TaskRunner
 from energy_badge.run.runners import RUNNERS
 
@@ -89,6 +89,8 @@ def load_runner(
     endpoint: str | None = None,
     cache_dir: str | Path | None = None,
     random_weights: bool = False,
+    attn_implementation: str | None = None,
+    quantization_config: object | None = None,
 ) -> TaskRunner:
     """Load ``model`` for ``task`` and return a runner ready to :meth:`~TaskRunner.prepare` a workload.
 
@@ -112,6 +114,10 @@ def load_runner(
         cache_dir: Hub cache folder (default: huggingface_hub's).
         random_weights: build the architecture from its config with seeded random weights instead of
             loading weights (no weight file is read or downloaded); recorded in ``ModelInfo``.
+        attn_implementation: transformers' attention implementation (``sdpa``, ``eager``); default:
+            transformers' choice (``energy-badge advise`` sweeps it).
+        quantization_config: a ``transformers.TorchAoConfig`` to quantize the weights while loading
+            (``energy-badge advise``); not with ``random_weights``.
 
     Returns:
         The task's :class:`TaskRunner`, with ``.info`` recording what was loaded.
@@ -126,7 +132,8 @@ def load_runner(
         NetworkError: the Hub cannot be reached.
         RuntimeFailure: out of memory while loading.
     """
-    fit.check_task(task)
+    kind = fit.check_task(task)
+    task = fit.resolve_task(task)
     if batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     dtype_name = dtype or DEFAULT_DTYPES[task]
@@ -145,8 +152,11 @@ def load_runner(
         raise ModelNotFoundError(f"{model} is a file, not a model folder or a Hub model id")
     elif source.looks_like_repo_id(model):
         snap = source.resolve_hub(model, revision=revision, token=token, endpoint=endpoint)
-        if "config.json" not in snap.files:
-            raise ModelNotFoundError(f"{model} is not a transformers model: it has no config.json")
+        if "config.json" not in snap.files and fit.MODEL_INDEX_FILE not in snap.files:
+            raise ModelNotFoundError(
+                f"{model} is not a transformers model (no config.json) nor a diffusers pipeline "
+                "(no model_index.json)"
+            )
         folder = source.download(
             snap, source.META_PATTERNS + code, token=token, endpoint=endpoint, cache_dir=cache_dir
         )
@@ -156,10 +166,35 @@ def load_runner(
     # No file is read before it is checked: a regular file inside the folder, no link out of it.
     on_disk = source.local_files(folder)
     meta = source.meta_files(on_disk, trust_remote_code=trust_remote_code)
-    safety.check_files(folder, meta, name=model)
-    # Early refusals, from config.json and the file list only.
+    checked_meta = safety.check_files(folder, meta, name=model)
+    # Early refusals, from config.json (or model_index.json) and the file list only.
+    with safety.staged(checked_meta, "meta") as meta_stage:
+        library = fit.infer_library(meta_stage, model)
+    if library == "diffusers" or kind.library == "diffusers":
+        fit.check_task_fit(folder, task, name=model, library=library)
+        if attn_implementation is not None or quantization_config is not None:
+            raise UsageError(
+                f"{model} is a diffusers pipeline: attention and quantization options do not apply"
+            )
+        from energy_badge.run.diffusion import load_pipeline_runner
+
+        return load_pipeline_runner(
+            model,
+            folder,
+            snap,
+            local_path=path if snap is None else None,
+            dtype=dtype_name,
+            device=device_name,
+            batch_size=batch_size,
+            trust_remote_code=trust_remote_code,
+            allow_pickle=allow_pickle,
+            random_weights=random_weights,
+            token=token,
+            endpoint=endpoint,
+            cache_dir=cache_dir,
+        )
     config = fit.read_config(folder, model)
-    fit.check_task_fit(folder, task, name=model)
+    fit.check_task_fit(folder, task, name=model, library=library)
     if fit.needs_remote_code(config, task) and not trust_remote_code:
         classes = ", ".join(f"{k}: {v}" for k, v in sorted((config.get("auto_map") or {}).items())[:2])
         raise UnsafeModelError(
@@ -193,11 +228,21 @@ def load_runner(
 
     # transformers loads from a private folder of links to the checked files, and sees nothing else.
     with safety.staged(used, snap.sha if snap is not None else folder.resolve().name) as stage:
-        tokenizer = _load_tokenizer(stage, model, trust_remote_code)
-        net, note = _load_model(stage, model, task, config, plan, dtype_name, device_name, trust_remote_code)
+        prep = processors.load_preprocessing(RUNNERS[task].preprocessing, stage, model, trust_remote_code)
+        net, note = _load_model(
+            stage,
+            model,
+            task,
+            config,
+            plan,
+            dtype_name,
+            device_name,
+            trust_remote_code,
+            _load_options(attn_implementation, quantization_config),
+        )
 
     info = ModelInfo(
-        id=model,
+        id=model if snap is not None else source.local_model_id(model, path),
         source="hub" if snap is not None else "local",
         revision=snap.sha if snap is not None else None,
         content_sha256=content_sha,
@@ -208,14 +253,20 @@ def load_runner(
         allow_pickle=allow_pickle,
         random_weights=random_weights,
         note=note,
+        path=str(path.resolve()) if snap is None else None,
     )
     kwargs: dict[str, Any] = {
         "model": net,
-        "tokenizer": tokenizer,
+        "tokenizer": prep.tokenizer,
+        "processor": prep.processor,
         "info": info,
         "device": device_name,
         "batch_size": batch_size,
-        "max_input_tokens": max_input_tokens(net.config, tokenizer),
+        "max_input_tokens": (
+            max_input_tokens(net.config, prep.tokenizer)
+            if RUNNERS[task].preprocessing == "tokenizer"
+            else None
+        ),
     }
     if settings is not None:
         pooling, normalize, max_seq = settings
@@ -226,35 +277,10 @@ def load_runner(
     return RUNNERS[task](**kwargs)
 
 
-def _load_tokenizer(folder: Path, name: str, trust_remote_code: bool) -> Any:
-    from transformers import AutoTokenizer
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=trust_remote_code)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "trust_remote_code" in str(exc):
-            raise UnsafeModelError(
-                f"{name}'s tokenizer needs code from its repository; pass --trust-remote-code to allow it"
-            ) from None
-        raise InvalidFileError(f"cannot load the tokenizer of {name}: {text}") from None
-    if tokenizer.pad_token is None and tokenizer.eos_token is not None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
-
-
-def _auto_class(task: str, config: dict[str, Any]) -> Any:
-    import transformers
-    from transformers.models.auto import modeling_auto
-
-    if task == "sentence-similarity":
-        model_type = config.get("model_type")
-        seq2seq = modeling_auto.MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES
-        if (config.get("is_encoder_decoder") or model_type in seq2seq) and (
-            model_type in modeling_auto.MODEL_FOR_TEXT_ENCODING_MAPPING_NAMES
-        ):
-            return transformers.AutoModelForTextEncoding
-    return getattr(transformers, fit.TASK_MODEL_KINDS[task].auto_class)
+def _load_options(attn_implementation: str | None, quantization_config: object | None) -> dict[str, Any]:
+    """The optional ``from_pretrained`` arguments ``advise`` sweeps (only those given)."""
+    options = {"attn_implementation": attn_implementation, "quantization_config": quantization_config}
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _load_model(
@@ -266,10 +292,15 @@ def _load_model(
     dtype_name: str,
     device: str,
     trust_remote_code: bool,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[Any, str | None]:
     import torch
 
-    cls = _auto_class(task, config)
+    extra = extra or {}
+    if plan.format == "none" and "quantization_config" in extra:
+        raise UsageError("weight quantization needs the model's weights, not --random-weights")
+
+    cls = fit.model_class(task, config)
     torch_dtype = getattr(torch, dtype_name)
     note = None
     try:
@@ -281,7 +312,7 @@ def _load_model(
             # Build (and randomly initialise) the weights on the target device: an 8B model
             # initialised on the CPU takes minutes, on the GPU seconds.
             with torch.device(device):
-                net = cls.from_config(cfg, dtype=torch_dtype, trust_remote_code=trust_remote_code)
+                net = cls.from_config(cfg, dtype=torch_dtype, trust_remote_code=trust_remote_code, **extra)
         else:
             with warnings.catch_warnings():  # torch's note on a pickle's protocol: not for our users
                 warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
@@ -292,6 +323,7 @@ def _load_model(
                     weights_only=True,  # torch.load refuses anything but tensors (and plain containers)
                     trust_remote_code=trust_remote_code,
                     output_loading_info=True,
+                    **extra,
                 )
             missing = sorted(loading.get("missing_keys") or [])
             if missing:
@@ -299,7 +331,7 @@ def _load_model(
                     f"{len(missing)} weights were missing from the checkpoint and randomly initialized "
                     f"(e.g. {missing[0]})"
                 )
-        net = net.to(device).eval()
+        net = (net if "quantization_config" in extra else net.to(device)).eval()
     except torch.OutOfMemoryError as exc:
         raise RuntimeFailure(
             f"out of memory loading {name} on {device}: {str(exc).splitlines()[0]}"

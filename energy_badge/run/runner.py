@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,7 +28,7 @@ class ModelInfo:
     """What was run: identity, provenance and the safety flags in force.
 
     Attributes:
-        id: the model as given (Hub repo id or local folder).
+        id: the Hub repo id, or a local folder's name (:func:`energy_badge.run.source.local_model_id`).
         source: ``"hub"`` or ``"local"``.
         revision: the resolved Hub commit sha (``None`` for a local folder).
         content_sha256: sha256 over the files used (local folders; ``None`` for Hub models,
@@ -40,6 +41,8 @@ class ModelInfo:
         random_weights: True when the weights are random (architecture built from its config),
             False when loaded from the model's weight files.
         note: anything unusual about the load (weights missing from the checkpoint), else None.
+        path: a local folder's full resolved path (raw data: ``id`` is then its name, see
+            :func:`energy_badge.run.source.local_model_id`); None for Hub models and older results.
     """
 
     id: str
@@ -53,6 +56,7 @@ class ModelInfo:
     allow_pickle: bool
     random_weights: bool | None
     note: str | None = None
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,19 +115,23 @@ class TaskRunner:
     """
 
     task = ""
+    #: What turns a query into model inputs (:func:`energy_badge.run.processors.load_preprocessing`).
+    preprocessing = "tokenizer"
 
     def __init__(
         self,
         *,
         model: Any,
-        tokenizer: Any,
+        tokenizer: Any = None,
         info: ModelInfo,
         device: str,
         batch_size: int = 1,
         max_input_tokens: int | None = None,
+        processor: Any = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
+        self.processor = processor
         self.info = info
         self.device = device
         self.batch_size = batch_size
@@ -132,7 +140,8 @@ class TaskRunner:
         self.truncated_queries = 0
         self._batches: list[Batch] = []
         self._workload: Any = None
-        params = inspect.signature(model.forward).parameters
+        forward = getattr(model, "forward", None)  # a diffusers pipeline has none: it is called
+        params = inspect.signature(forward).parameters if callable(forward) else {}
         self._forward_keys = {"input_ids", "attention_mask"} | (
             {"token_type_ids"} if "token_type_ids" in params else set()
         )
@@ -173,25 +182,47 @@ class TaskRunner:
             self.truncated_queries += truncated
         self._workload = workload
 
-    def run_pass(self) -> PassStats:
-        """Run the whole prepared workload once, batch by batch.
+    def run_pass(self, indices: Sequence[int] | None = None) -> PassStats:
+        """Run the whole prepared workload once, batch by batch, or only the chosen queries.
+
+        Args:
+            indices: the 0-based workload positions of the queries to run, in the order given
+                (the sampled protocol's sample); None runs every prepared batch. Only at batch
+                size 1, where a batch is one query.
 
         Returns:
             Per-batch latencies and the query and token counts.
 
         Raises:
-            UsageError: :meth:`prepare` was not called.
+            UsageError: :meth:`prepare` was not called, or ``indices`` at a batch size above 1
+                or out of range.
             RuntimeFailure: the device ran out of memory.
         """
-        return self._pass(prefill=False)
+        return self._pass(prefill=False, indices=indices)
 
-    def run_prefill_pass(self) -> PassStats:
+    def run_prefill_pass(self, indices: Sequence[int] | None = None) -> PassStats:
         """Run the prefill only (one new token per query): text generation only.
 
         Raises:
             UsageError: not a text-generation runner, or nothing prepared.
         """
         raise UsageError(f"a prefill pass exists for text-generation only, not {self.task}")
+
+    def cost_proxy(self) -> tuple[str, list[float]]:
+        """What drives each prepared query's cost, for the sampled protocol's strata.
+
+        Text runners: the input tokens of each query under the model's tokenizer (counted in
+        :meth:`prepare`). Runners of other inputs override it (pixels of an image, seconds of a
+        clip).
+
+        Returns:
+            The proxy's name and one value per query, in workload order.
+
+        Raises:
+            UsageError: :meth:`prepare` was not called.
+        """
+        self._require_prepared()
+        return "input_tokens", [float(n) for n in self.input_token_counts]
 
     def run_warmup(self, seconds: float, *, prefill: bool = False) -> PassStats:
         """Warm up: run the prepared batches in order until ``seconds`` have passed or all have run.
@@ -249,26 +280,41 @@ class TaskRunner:
 
             torch.cuda.synchronize(self.device)
 
-    def _pass(self, *, prefill: bool, limit_s: float | None = None) -> PassStats:
+    def _selected(self, indices: Sequence[int] | None) -> list[Batch]:
+        """The prepared batches to run: all of them, or the chosen queries (batch size 1)."""
+        if indices is None:
+            return self._batches
+        if self.batch_size != 1:
+            raise UsageError("running chosen queries needs batch size 1 (one query per batch)")
+        count = len(self._batches)
+        if any(isinstance(i, bool) or not 0 <= i < count for i in indices):
+            raise UsageError(f"query indices must lie in 0..{count - 1}")
+        return [self._batches[i] for i in indices]
+
+    def _pass(
+        self, *, prefill: bool, limit_s: float | None = None, indices: Sequence[int] | None = None
+    ) -> PassStats:
         import torch
 
         self._require_prepared()
+        batches = self._selected(indices)
         latencies: list[float] = []
-        outputs = []
+        output_tokens = 0
         started = time.perf_counter()
         try:
             with torch.inference_mode():
                 self._sync()
-                for batch in self._batches:
+                for batch in batches:
                     t0 = time.perf_counter()
                     result = self._forward(batch, prefill=prefill)
                     self._sync()
                     latencies.append(time.perf_counter() - t0)
-                    outputs.append(result)
+                    # Counted now and dropped: a pass never holds every output (1000 images).
+                    output_tokens += self._output_tokens(batch, result)
+                    del result
                     if limit_s is not None and time.perf_counter() - started >= limit_s:
                         break
-                ran = self._batches[: len(outputs)]
-                output_tokens = sum(self._output_tokens(b, r) for b, r in zip(ran, outputs, strict=True))
+                ran = batches[: len(latencies)]
         except torch.OutOfMemoryError as exc:
             raise RuntimeFailure(
                 f"out of memory on {self.device} running {self.info.id}; try a smaller --batch-size "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from energy_badge.run.diffusion import TextToImageRunner
 from energy_badge.run.encoders import (
     QuestionAnsweringRunner,
     SentenceSimilarityRunner,
@@ -9,6 +10,8 @@ from energy_badge.run.encoders import (
 )
 from energy_badge.run.generation import SummarizationRunner, TextGenerationRunner
 from energy_badge.run.runner import TaskRunner
+from energy_badge.run.speech import SpeechRecognitionRunner
+from energy_badge.run.vision import ImageClassificationRunner, ImageToTextRunner, ObjectDetectionRunner
 
 __all__ = ["RUNNERS"]
 
@@ -20,5 +23,10 @@ RUNNERS: dict[str, type[TaskRunner]] = {
         QuestionAnsweringRunner,
         SummarizationRunner,
         TextGenerationRunner,
+        ImageClassificationRunner,
+        ObjectDetectionRunner,
+        SpeechRecognitionRunner,
+        ImageToTextRunner,
+        TextToImageRunner,
     )
 }

@@ -45,6 +45,12 @@ META_PATTERNS: tuple[str, ...] = (
     "config_sentence_transformers.json",
     "*_Pooling/config.json",
     "*_Normalize/*",
+    # Image processors, feature extractors and processors (the image, speech and captioning tasks).
+    "preprocessor_config.json",
+    "processor_config.json",
+    "normalizer.json",
+    # A diffusers pipeline's index (its components' files: energy_badge.run.diffusion).
+    "model_index.json",
 )
 REMOTE_CODE_PATTERNS: tuple[str, ...] = ("*.py",)
 _GLOB = re.compile(r"([*?\[])")
@@ -154,6 +160,28 @@ def content_sha256(folder: Path, files: Iterable[str]) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     return h.hexdigest()
+
+
+def local_model_id(model: str, folder: Path) -> str:
+    """The model id a result records for a local folder: the folder's name, not its path.
+
+    A path such as ``/home/alice/work/checkpoints/run-17/final`` would otherwise become the id and
+    show in the result's file name, the badge's tooltip and the label; its full resolved path is
+    kept in the result's raw data instead (``model.path``). A folder given as a relative path of
+    the Hub's ``namespace/name`` form (a checkout laid out under its Hub id, as the GPU campaign
+    does) keeps that id: :mod:`energy_badge.hub.repo_id` decides what such an id looks like.
+
+    Args:
+        model: the folder as the user gave it.
+        folder: that folder.
+
+    Returns:
+        ``model`` itself when it is a relative ``namespace/name``, else the folder's own name
+        (links not followed: the name the user gave it; ``model`` for the root, which has none).
+    """
+    if not Path(model).is_absolute() and looks_like_repo_id(model):
+        return model
+    return Path(os.path.abspath(folder)).name or "model"
 
 
 def looks_like_repo_id(model: str) -> bool:

@@ -35,7 +35,6 @@ connection per thread (WAL mode: the worker's writes never block these reads), t
 
 import asyncio
 import hmac
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, MutableMapping
@@ -155,7 +154,9 @@ def create_app(
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from energy_badge import __version__
-    from energy_badge.errors import UsageError
+    from energy_badge.errors import InvalidFileError, UsageError
+    from energy_badge.files import parse_json
+    from energy_badge.text import one_line
 
     if not webhook_secret:
         raise UsageError("a webhook secret is required: ENERGY_BADGE_WEBHOOK_SECRET or --webhook-secret")
@@ -261,11 +262,10 @@ def create_app(
             message = f"the body did not arrive within {body_timeout_s:g} s"
             return error(408, message, headers={"Connection": "close"})
         try:
-            event = parse_event(json.loads(body))
-        except (ValueError, RecursionError) as err:  # JSONDecodeError, UnicodeDecodeError, WebhookError
+            event = parse_event(parse_json(body, source="the body"))
+        except (InvalidFileError, WebhookError) as err:  # not JSON, duplicate keys, too deep, bad payload
             service.count(service.webhooks, "invalid")
-            message = str(err) if isinstance(err, WebhookError) else "the body is not valid JSON"
-            return error(422, message)
+            return error(422, str(err))
         if not event.enqueue:
             service.count(service.webhooks, "ignored")
             return JSONResponse({"status": "ignored", "reason": event.reason})
@@ -308,7 +308,12 @@ def create_app(
         except StarletteHTTPException:
             service.count(service.badges, (fmt, 422))
             raise
-        body, etag = service.badge(model, fmt, BADGE_MAX_AGE)
+        try:
+            body, etag = service.badge(model, fmt, BADGE_MAX_AGE)
+        except InvalidFileError as err:  # a stored result the codec refuses: say so, never a 500
+            service.count(service.badges, (fmt, 422))
+            log.warning("badge of %s: %s", model, err)
+            raise StarletteHTTPException(422, one_line(str(err), limit=500)) from None
         headers = {
             "ETag": etag,
             "Cache-Control": f"public, max-age={BADGE_MAX_AGE}",

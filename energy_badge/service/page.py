@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from energy_badge.tasks import energy_unit
 from energy_badge.templating import render
 from energy_badge.text import format_energy, stars_text
 
@@ -79,11 +80,13 @@ def _line(entry: Entry) -> _Line:
 
 
 def render_page(entries: Sequence[Entry], *, title: str = "AI energy leaderboard") -> str:
-    """The whole page, one table per task (sorted by energy, least first, until the reader sorts)."""
+    """The whole page, one table per task (sorted by energy, least first, until the reader sorts),
+    each headed by its unit in the task's words (``Wh per 1000 captions written``)."""
     by_task: dict[str, list[_Line]] = {}
     for entry in sorted(entries, key=lambda x: (x.task, x.wh, x.model)):
         by_task.setdefault(entry.task, []).append(_line(entry))
-    return render("leaderboard.html", title=title, columns=_COLUMNS, sections=list(by_task.items()))
+    sections = [(task, energy_unit(task), lines) for task, lines in by_task.items()]
+    return render("leaderboard.html", title=title, columns=_COLUMNS, sections=sections)
 
 
 def page_csp() -> str:

@@ -27,11 +27,13 @@ from energy_badge.bulk.state import Enqueued, StateStore, StoredResult
 from energy_badge.errors import EnergyBadgeError, InvalidFileError, NetworkError
 from energy_badge.service.page import Entry, render_page
 from energy_badge.service.worker import queue_key
+from energy_badge.tasks import AUTO
 
 if TYPE_CHECKING:
     from energy_badge.hub import HubClient
     from energy_badge.rating import RatingTable
     from energy_badge.result import EnergyResult
+    from energy_badge.tasks import TaskChoice
 
 __all__ = ["Page", "ServiceState", "Unavailable"]
 
@@ -100,7 +102,9 @@ class ServiceState:
         self.page_check_s = page_check_s
         self._page_checked = 0.0
         self.task = task
-        self.key = queue_key(task, hardware_class)
+        self.hardware_class = hardware_class
+        #: The queue's key, None with the task ``auto`` (each model's own, from its pipeline tag).
+        self.key = queue_key(task, hardware_class) if task != AUTO else None
         self.table_path = table
         self.busy_timeout_s = busy_timeout_s
         self._hub = hub
@@ -344,15 +348,45 @@ class ServiceState:
         Raises:
             Unavailable: the state cannot be written now, or the Hub did not say where ``main`` is.
         """
+        key = self.key
+        if key is None:  # --task auto: the task the model's pipeline tag names
+            choice = self.task_of(model)
+            if choice.task is None:
+                return Enqueued("ignored", None, choice.reason)
+            key = queue_key(choice.task, self.hardware_class)
         with self.guarded() as store:
-            queued = store.enqueue(model, sha, self.key, source="webhook", parent=parent)
+            queued = store.enqueue(model, sha, key, source="webhook", parent=parent)
         if queued.status != "unordered":
             return queued
         head = self.main_head(model)
         if head is None:
             return Enqueued("ignored", None, "the Hub does not show this model (deleted, or made private)")
         with self.guarded() as store:
-            return store.enqueue(model, sha, self.key, source="webhook", parent=parent, head=head)
+            return store.enqueue(model, sha, key, source="webhook", parent=parent, head=head)
+
+    def task_of(self, model: str) -> TaskChoice:
+        """``--task auto``: the task ``model``'s Hub pipeline tag names, or why there is none.
+
+        Raises:
+            Unavailable: the Hub could not be asked.
+        """
+        from energy_badge.errors import ModelNotFoundError
+        from energy_badge.tasks import TaskChoice, task_for_pipeline_tag
+
+        try:
+            info = self._hub_client().model_info(
+                model, revision="main", expand=["pipeline_tag"], what="read the model's pipeline tag"
+            )
+        except ModelNotFoundError:
+            return TaskChoice(None, None, "the Hub does not show this model (deleted, or made private)")
+        except EnergyBadgeError as err:
+            retry = 60 if isinstance(err, NetworkError) else 300
+            raise Unavailable(
+                f"cannot tell which task to measure {model} on: the Hub did not give its pipeline tag "
+                f"({err}); deliver the webhook again later",
+                retry,
+            ) from err
+        return task_for_pipeline_tag(info.pipeline_tag)
 
     def main_head(self, model: str) -> str | None:
         """The commit ``main`` of ``model`` is at on the Hub now (None: the Hub does not show it).

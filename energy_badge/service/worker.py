@@ -16,18 +16,27 @@ from energy_badge.bulk.executors import Executor, MeasureFn
 from energy_badge.bulk.job import NOT_PUBLISHABLE, BulkConfig, BulkJob, EventCallback, Plan, Summary
 from energy_badge.bulk.state import JobKey, StateStore
 
-__all__ = ["ServiceWorker", "queue_key"]
+__all__ = ["ServiceWorker", "queue_key", "queue_keys"]
 
 
 def queue_key(task: str, hardware_class: str) -> JobKey:
     """What the rows a service queues share: the task, its workload's version, the hardware class."""
-    from energy_badge.workload import load_workload
+    from energy_badge.workload import canonical_spec
 
-    return JobKey(task, load_workload(task).version, hardware_class)
+    return JobKey(task, canonical_spec(task).version, hardware_class)
+
+
+def queue_keys(task: str, hardware_class: str) -> list[JobKey]:
+    """The keys of the rows a service works on: its task's, or with ``auto`` every task's."""
+    from energy_badge.tasks import AUTO
+    from energy_badge.workload import TASKS
+
+    return [queue_key(t, hardware_class) for t in (TASKS if task == AUTO else (task,))]
 
 
 class ServiceWorker:
-    """Consume the service's queue (the rows of one task, workload version and hardware class).
+    """Consume the service's queue (the rows of one task, workload version and hardware class; with
+    the task ``auto``, of every task's current workload version).
 
     Args:
         state_path: the state file shared with ``energy-badge serve``.
@@ -60,6 +69,7 @@ class ServiceWorker:
         self._job: BulkJob | None = None
         self.state: StateStore | None = None
         self.key: JobKey | None = None
+        self.keys: list[JobKey] = []
 
     def open(self) -> None:
         """Open the state with the lock (in the thread that will run the worker: SQLite connections
@@ -73,7 +83,9 @@ class ServiceWorker:
                 measure=self._measure,
                 on_event=self._on_event,
             )
-            self.key = queue_key(self.config.task, self._job.hardware_class())
+            hardware = self._job.hardware_class()
+            self.keys = queue_keys(self.config.task, hardware)
+            self.key = self.keys[0] if len(self.keys) == 1 else JobKey(self.config.task, "", hardware)
         except BaseException:
             self.close()
             raise
@@ -98,8 +110,12 @@ class ServiceWorker:
         waiting for a publish under the configured policy."""
         assert self.state is not None and self.key is not None
         out = []
-        key = self.key
-        for row in self.state.rows_for(key.task, key.workload_version, key.hardware_class, light=True):
+        rows = [
+            row
+            for key in self.keys
+            for row in self.state.rows_for(key.task, key.workload_version, key.hardware_class, light=True)
+        ]
+        for row in rows:
             if row.status in ("pending", "measuring", "publishing") and row.resolved:
                 out.append(row.id)
             elif (

@@ -1,4 +1,4 @@
-"""Build the five canonical workloads and their manifest.
+"""Build the five canonical text workloads and the v1 manifest (the v2 set: :mod:`.build_v2`).
 
 Each task has its own random stream, seeded from a string that names the workload set, the task
 and the seed, so tasks can be regenerated one at a time. Lengths are fitted with the
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from energy_badge.workload import TASKS, canonical_jsonl, gzip_bytes
+from energy_badge.workload import TEXT_TASKS, canonical_jsonl, gzip_bytes
 
 from . import facts, pairs
 from .draft import Draft
@@ -473,7 +473,7 @@ def token_stats(task: str, queries: Sequence[dict[str, Any]], counter: TokenCoun
 
 
 def build(
-    out_dir: Path, seed: int = SEED, tasks: Sequence[str] = TASKS, log: Callable[[str], None] = print
+    out_dir: Path, seed: int = SEED, tasks: Sequence[str] = TEXT_TASKS, log: Callable[[str], None] = print
 ) -> dict:
     """Generate workloads into ``out_dir/v1`` and write the manifest.
 
@@ -491,7 +491,7 @@ def build(
     folder = out_dir / "v1"
     folder.mkdir(parents=True, exist_ok=True)
     entries: dict[str, Any] = {}
-    for task in TASKS:
+    for task in TEXT_TASKS:
         if task not in tasks:
             continue
         spec = SPECS[task]

@@ -1,0 +1,241 @@
+"""Text-to-image prompts: short captions of everyday scenes, some with a style, like prompts people write.
+
+Most prompts read like a picture caption (about ten words: a subject doing something somewhere,
+often with a time of day or the weather); about one in six adds a style ("as a watercolour
+painting", "soft morning light, high detail") the way image-generation prompts often do.
+Everything is this project's own vocabulary and templates.
+"""
+
+from __future__ import annotations
+
+import random
+
+from .engine import sentence
+
+CTX = {
+    "animal": (
+        "dog",
+        "cat",
+        "brown dog",
+        "black cat",
+        "small puppy",
+        "white horse",
+        "grey horse",
+        "cow",
+        "sheep",
+        "pair of ducks",
+        "flock of pigeons",
+        "kitten",
+        "large dog",
+        "goat",
+        "parrot",
+        "rabbit",
+        "fox",
+        "giraffe",
+        "elephant",
+        "zebra",
+        "bear",
+    ),
+    "person": (
+        "man",
+        "woman",
+        "young boy",
+        "little girl",
+        "old man",
+        "elderly woman",
+        "group of friends",
+        "family",
+        "cyclist",
+        "skateboarder",
+        "surfer",
+        "chef",
+        "child",
+        "couple",
+        "street musician",
+        "young woman",
+        "man in a suit",
+        "woman in a red coat",
+    ),
+    "vehicle": (
+        "red bus",
+        "double decker bus",
+        "yellow taxi",
+        "blue car",
+        "old truck",
+        "motorcycle",
+        "white van",
+        "green tram",
+        "delivery truck",
+        "police car",
+        "school bus",
+        "vintage car",
+    ),
+    "boat": ("fishing boat", "sailboat", "small rowing boat", "ferry", "canoe"),
+    "boat_act": ("floating", "moored", "sailing", "drifting", "tied up"),
+    "water": (
+        "on a calm lake",
+        "in the harbour",
+        "on a wide river",
+        "near a wooden pier",
+        "off a rocky coast",
+    ),
+    "road": (
+        "on a busy street",
+        "on a country road",
+        "at a crossroads",
+        "outside a train station",
+        "in a parking lot",
+        "next to a brick building",
+        "on a bridge",
+        "in front of a shop",
+    ),
+    "table": (
+        "on a wooden table",
+        "on a kitchen counter",
+        "on a white plate",
+        "on a picnic blanket",
+        "next to a window",
+        "on a desk",
+        "on a shelf",
+    ),
+    "plain_thing": ("umbrella", "chair", "kite", "suitcase", "mug", "bicycle", "bench", "door", "teapot"),
+    "thing": (
+        "bowl of fruit",
+        "plate of pasta",
+        "slice of pizza",
+        "cup of coffee",
+        "vase of flowers",
+        "stack of books",
+        "laptop",
+        "pair of scissors",
+        "teddy bear",
+        "birthday cake",
+        "sandwich",
+        "bunch of bananas",
+        "tray of donuts",
+        "bowl of soup",
+        "potted plant",
+        "old suitcase",
+        "pair of shoes",
+    ),
+    "animal_act": (
+        "sleeping",
+        "lying",
+        "standing",
+        "running",
+        "sitting",
+        "playing",
+        "grazing",
+        "resting",
+        "waiting",
+    ),
+    "person_act": (
+        "walking a dog",
+        "riding a bicycle",
+        "holding an umbrella",
+        "reading a book",
+        "eating a sandwich",
+        "flying a kite",
+        "talking on a phone",
+        "carrying a surfboard",
+        "throwing a frisbee",
+        "taking a photo",
+        "waiting for a bus",
+        "cooking dinner",
+        "sitting on a bench",
+        "playing tennis",
+        "riding a skateboard",
+        "looking at a map",
+    ),
+    "vehicle_act": (
+        "parked",
+        "driving",
+        "stopped",
+        "waiting",
+        "moving slowly",
+        "parked in a row",
+        "turning a corner",
+    ),
+    "place": (
+        "in a park",
+        "on a busy street",
+        "beside a river",
+        "on a sandy beach",
+        "in a snowy field",
+        "next to a brick wall",
+        "in front of a house",
+        "at a train station",
+        "on a city sidewalk",
+        "near a lake",
+        "in a grassy meadow",
+        "at the market",
+        "under a large tree",
+        "on a country road",
+        "by the harbour",
+        "on a hillside",
+        "outside a cafe",
+        "in a garden",
+        "on a wooden bridge",
+    ),
+    "when": (
+        "at sunset",
+        "on a rainy day",
+        "in the morning",
+        "at night",
+        "in the snow",
+        "on a sunny afternoon",
+        "in autumn",
+        "under a cloudy sky",
+        "in the evening",
+    ),
+    "style": (
+        "as a watercolour painting",
+        "in the style of an oil painting",
+        "digital art",
+        "pencil sketch",
+        "soft morning light, high detail",
+        "cinematic lighting, wide angle",
+        "photograph, 35 mm lens",
+        "warm colours, highly detailed",
+        "children's book illustration",
+        "studio photo, sharp focus",
+        "low poly 3D render",
+        "vintage postcard style",
+        "isometric view, pastel colours",
+    ),
+    "colour": ("red", "blue", "green", "yellow", "white", "black", "orange", "brown", "grey", "purple"),
+    "few": ("two", "three", "several", "a few", "four"),
+}
+
+TEMPLATES = (
+    "A {animal} {animal_act} {place}[| {when}].",
+    "A {person} {person_act} {place}[| {when}].",
+    "A {vehicle} {vehicle_act} {road}[| {when}].",
+    "A {boat} {boat_act} {water}[| {when}].",
+    "A {thing} {table}[| next to a {thing}].",
+    "{few} people {person_act} {place}.",
+    "A {person} and a {animal} {place}[| {when}].",
+    "A {colour} {plain_thing} {place}.",
+    "A view of a {vehicle} {vehicle_act} {road} {when}.",
+    "A close up of a {thing} {table}.",
+    "A {animal} {animal_act} next to a {colour} {plain_thing}.",
+    "A {person} {person_act} while a {animal} watches.",
+    "There is a {vehicle} {vehicle_act} {road}.",
+    "A kitchen with a {thing} {table}.",
+)
+
+
+def prompt(rng: random.Random) -> str:
+    """One text-to-image prompt.
+
+    Args:
+        rng: the task's random stream.
+
+    Returns:
+        A caption-like sentence, sometimes with a style added after a comma.
+    """
+    text = sentence(rng, rng.choice(TEMPLATES), CTX)
+    if rng.random() < 1 / 6:
+        style = sentence(rng, "{style}", CTX)
+        text = f"{text[:-1]}, {style[0].lower()}{style[1:]}."
+    return text
