@@ -120,9 +120,9 @@ class Side:
     @property
     def relative_half_width(self) -> float | None:
         """The interval's half-width over the mean (None without an interval)."""
-        if self.ci95_low is None or self.ci95_high is None or self.mean == 0:
-            return None
-        return (self.ci95_high - self.ci95_low) / 2 / abs(self.mean)
+        from energy_badge.multiplier import relative_half_width
+
+        return relative_half_width(self.mean, self.ci95_low, self.ci95_high)
 
 
 @dataclass(frozen=True)
@@ -367,10 +367,12 @@ def compare_results(
     if base.tool_version != new.tool_version:
         notes.append(f"different energy-badge versions: {base.tool_version} (base), {new.tool_version} (new)")
 
+    from energy_badge.multiplier import ratio_bounds
+
     ratio = new_side.mean / base_side.mean
-    h = math.hypot(*half_widths)
     change = ratio - 1.0
-    change_low, change_high = ratio * math.exp(-h) - 1.0, ratio * math.exp(h) - 1.0
+    ratio_low, ratio_high = ratio_bounds(ratio, tuple(half_widths))
+    change_low, change_high = ratio_low - 1.0, ratio_high - 1.0
     higher_is_worse = metric == "energy"
     verdict = verdict_for(change_low, change_high, allowance, higher_is_worse)
     workload = f"{base.workload_name.rsplit('/', 1)[-1]}@{base.workload_version}"
@@ -395,6 +397,7 @@ def compare_results(
 
 def _reasoning_note(base: EnergyResult, new: EnergyResult) -> str | None:
     """When one side reasoned and the other did not: both modes and the multiplier."""
+    from energy_badge.multiplier import energy_multiplier
     from energy_badge.run.reasoning import is_reasoning
     from energy_badge.text import reasoning_multiplier, reasoning_text
 
@@ -403,8 +406,8 @@ def _reasoning_note(base: EnergyResult, new: EnergyResult) -> str | None:
         return None
     on, off = (base, new) if is_reasoning(a) else (new, base)
     text = f"{reasoning_text(a)} (base), {reasoning_text(b)} (new)"
-    if on.gpu_energy is not None and off.gpu_energy is not None and off.gpu_energy.mean > 0:
-        text += f"; {reasoning_multiplier(on.gpu_energy.mean, off.gpu_energy.mean)}"
+    if (multiplier := energy_multiplier(off, on)) is not None:
+        text += f"; {reasoning_multiplier(multiplier)}"
     return text
 
 

@@ -39,6 +39,7 @@ from energy_badge.text import format_energy, one_line, stars_text, utc_date
 if TYPE_CHECKING:
     from energy_badge.card import CardEdit
     from energy_badge.hub import PublishPlan
+    from energy_badge.multiplier import ReasoningMultiplier
     from energy_badge.rating import Rating
     from energy_badge.result import EnergyResult
 
@@ -47,8 +48,10 @@ __all__ = [
     "BADGE_PATH",
     "COMMIT_TITLE",
     "OPT_OUT_KEY",
+    "REASONING_ON_RESULT_PATH",
     "RESULT_PATH",
     "badge_markdown",
+    "card_block",
     "card_edit",
     "card_metadata",
     "commit_description",
@@ -59,6 +62,8 @@ __all__ = [
 
 RESULT_PATH = "energy/result.json"
 BADGE_PATH = "energy/badge.svg"
+#: Where the same model's reasoning-on result goes when both modes are published (``--reasoning-on``).
+REASONING_ON_RESULT_PATH = "energy/result-reasoning-on.json"
 COMMIT_TITLE = "Add AI energy badge (energy-badge)"
 #: The title of a change made by a bot labelling models in bulk (``automated=True``). It is also how
 #: :func:`energy_badge.hub.commit_plan` finds the bot's open pull request again, so it never changes.
@@ -112,19 +117,28 @@ def resolve_repo_id(result: EnergyResult, repo_id: str | None = None) -> str:
 # Card content
 
 
-def card_metadata(result: EnergyResult, rating: Rating, result_path: str = RESULT_PATH) -> dict[str, object]:
+def card_metadata(
+    result: EnergyResult,
+    rating: Rating,
+    result_path: str = RESULT_PATH,
+    *,
+    reasoning_on: EnergyResult | None = None,
+) -> dict[str, object]:
     """The value of the card's ``energy_score:`` key (``schemas/card-metadata.schema.json``).
 
     Energies are the result's GPU energy rounded to 4 significant digits (the full figures are in
     the result file named by ``result``). ``workload`` is ``<workload>@<version>``, with the
     ``energy-badge/`` namespace every canonical workload shares left out. ``tool`` is the
     energy-badge version that measured the result; ``measured_at`` its UTC date. An unrated result
-    gets ``stars: null`` and ``unrated_reason`` (cut to one line of at most 200 characters).
+    gets ``stars: null`` and ``unrated_reason`` (cut to one line of at most 200 characters). With
+    ``reasoning_on``, ``reasoning_on:`` holds that result's GPU energy, the multiplier with its
+    interval (:func:`energy_badge.multiplier.reasoning_multiplier`) and its file's path.
 
     Args:
         result: a publishable result (see :func:`energy_badge.policy.check_publishable`).
         rating: its rating.
         result_path: where the result file is in the model repository.
+        reasoning_on: the same model's reasoning-on result (``result`` then has reasoning off).
 
     Returns:
         The mapping, valid against the card metadata schema.
@@ -132,6 +146,7 @@ def card_metadata(result: EnergyResult, rating: Rating, result_path: str = RESUL
     Raises:
         NotCanonicalError: the result is not publishable (no interval, no hardware class, not
             canonical): such a result cannot be summarised on a card.
+        UsageError: ``reasoning_on`` is not this model's reasoning-on result.
     """
     from energy_badge.card import validate_metadata
 
@@ -159,6 +174,23 @@ def card_metadata(result: EnergyResult, rating: Rating, result_path: str = RESUL
             "result": result_path,
         }
     )
+    if reasoning_on is not None:
+        m = _multiplier(result, reasoning_on)
+        assert m is not None and m.ci95_low is not None and m.ci95_high is not None
+        assert m.on_ci95_low is not None and m.on_ci95_high is not None
+        metadata["reasoning_on"] = {
+            "energy_multiplier": {
+                "value": _round(m.ratio),
+                "ci95_low": _round(m.ci95_low),
+                "ci95_high": _round(m.ci95_high),
+            },
+            "wh_per_1k_queries": {
+                "value": _round(m.on_mean),
+                "ci95_low": max(0.0, _round(m.on_ci95_low)),
+                "ci95_high": _round(m.on_ci95_high),
+            },
+            "result": REASONING_ON_RESULT_PATH,
+        }
     validate_metadata(metadata)
     return metadata
 
@@ -188,13 +220,33 @@ def badge_markdown(rating: Rating, *, badge_path: str = BADGE_PATH, result_path:
     return f"[![{badge_alt_text(rating)}]({badge_path})]({result_path})"
 
 
-def card_edit(result: EnergyResult, rating: Rating, readme_text: str) -> CardEdit:
+def card_block(result: EnergyResult, rating: Rating, reasoning_on: ReasoningMultiplier | None = None) -> str:
+    """The Markdown of the card's block: the badge, ``(reasoning off)`` for a result that records
+    its reasoning mode, and with ``reasoning_on`` the multiplier, linking to the reasoning-on result:
+    `` · [reasoning on: 41× the energy per query (95 % interval 38–44×)](energy/result-reasoning-on.json)``.
+    """
+    block = badge_markdown(rating)
+    if result.workload.reasoning is not None:  # "reasoning off" (or on) beside the badge
+        from energy_badge.text import reasoning_text
+
+        block += f" ({reasoning_text(result.workload.reasoning)})"
+    if reasoning_on is not None:
+        from energy_badge.text import reasoning_multiplier
+
+        block += f" · [{reasoning_multiplier(reasoning_on)}]({REASONING_ON_RESULT_PATH})"
+    return block
+
+
+def card_edit(
+    result: EnergyResult, rating: Rating, readme_text: str, *, reasoning_on: EnergyResult | None = None
+) -> CardEdit:
     """Apply the result's metadata key and badge block to a card's text.
 
     Args:
         result: the result.
         rating: its rating.
         readme_text: the card as decoded text (``""`` for a repository without one).
+        reasoning_on: the same model's reasoning-on result: the block and the key add the multiplier.
 
     Returns:
         The :class:`~energy_badge.card.CardEdit`; ``changed`` is False when the card already says this.
@@ -202,19 +254,21 @@ def card_edit(result: EnergyResult, rating: Rating, readme_text: str) -> CardEdi
     Raises:
         NotCanonicalError: the result is not publishable (:func:`energy_badge.policy.check_publishable`).
         InvalidFileError: the card cannot be edited safely.
+        UsageError: ``reasoning_on`` is not this model's reasoning-on result.
     """
     from energy_badge.card import apply_to_card
 
-    block = badge_markdown(rating)
-    if result.workload.reasoning is not None:  # "reasoning off" (or on) beside the badge
-        from energy_badge.text import reasoning_text
-
-        block += f" ({reasoning_text(result.workload.reasoning)})"
-    return apply_to_card(readme_text, card_metadata(result, rating), block)
+    metadata = card_metadata(result, rating, reasoning_on=reasoning_on)
+    return apply_to_card(readme_text, metadata, card_block(result, rating, _multiplier(result, reasoning_on)))
 
 
 def edit_card_file(
-    result: EnergyResult, rating: Rating, path: str | os.PathLike[str], *, write: bool = False
+    result: EnergyResult,
+    rating: Rating,
+    path: str | os.PathLike[str],
+    *,
+    write: bool = False,
+    reasoning_on: EnergyResult | None = None,
 ) -> CardEdit:
     """Apply :func:`card_edit` to a README.md on disk; with ``write``, save the change atomically.
 
@@ -231,6 +285,7 @@ def edit_card_file(
         rating: its rating.
         path: the README.md.
         write: save the change; False only computes it.
+        reasoning_on: as :func:`card_edit`.
 
     Returns:
         The :class:`~energy_badge.card.CardEdit`.
@@ -244,7 +299,7 @@ def edit_card_file(
     from energy_badge.files import read_text, write_atomic
 
     text = read_text(path, max_bytes=MAX_CARD_BYTES, follow_symlinks=False)
-    edit = card_edit(result, rating, text)
+    edit = card_edit(result, rating, text, reasoning_on=reasoning_on)
     if write and edit.changed:
         write_atomic(path, edit.updated.encode("utf-8"), follow_symlinks=False)
     return edit
@@ -254,7 +309,13 @@ def edit_card_file(
 # The publish plan
 
 
-def commit_description(result: EnergyResult, rating: Rating, *, automated: bool = False) -> str:
+def commit_description(
+    result: EnergyResult,
+    rating: Rating,
+    *,
+    automated: bool = False,
+    reasoning_on: ReasoningMultiplier | None = None,
+) -> str:
     """The commit (and pull request) description: how the number was measured, and what changed.
 
     Args:
@@ -262,6 +323,8 @@ def commit_description(result: EnergyResult, rating: Rating, *, automated: bool 
         rating: its rating.
         automated: the change is made by a bot labelling models in bulk: the description starts by
             saying so, and how to decline it or opt the model out (``energy_badge: false``).
+        reasoning_on: the reasoning-on multiplier, when the same model's reasoning-on result is
+            published too: a line says it and names its file.
     """
     from energy_badge.card import BLOCK_END, BLOCK_START, METADATA_KEY
 
@@ -316,6 +379,14 @@ def commit_description(result: EnergyResult, rating: Rating, *, automated: bool 
         f"{result.tool_version}",
         f"- result: {energy.mean:.4g} {energy_unit(result.task)} (mean over the repetitions{interval})",
         f"- rating: {rated}, against {table}",
+    ]
+    if reasoning_on is not None:
+        from energy_badge.text import reasoning_multiplier
+
+        lines.append(
+            f"- {reasoning_multiplier(reasoning_on)}, measured the same way (`{REASONING_ON_RESULT_PATH}`)"
+        )
+    lines += [
         "",
         "What changed:",
         f"- `{RESULT_PATH}`: the full result file (every repetition, the hardware and software versions)",
@@ -337,6 +408,7 @@ def publish_plan(
     create_pr: bool = False,
     automated: bool = False,
     on_warning: Callable[[str], None] | None = None,
+    reasoning_on: EnergyResult | None = None,
 ) -> PublishPlan:
     """The :class:`~energy_badge.hub.PublishPlan` that puts a result's badge on its model's Hub page.
 
@@ -351,6 +423,9 @@ def publish_plan(
         on_warning: called with each line of :func:`energy_badge.card.card_conflicts` (the card's
             ``pipeline_tag`` or ``base_model`` contradicts the result) each time the README is
             edited; a contradiction is reported, never a refusal.
+        reasoning_on: the same model's reasoning-on result: the card's block and key, the badge's
+            description and the commit add the multiplier, and the file goes to
+            :data:`REASONING_ON_RESULT_PATH`.
 
     Returns:
         The plan: files ``energy/badge.svg`` and ``energy/result.json``, a README edit that writes the
@@ -361,14 +436,22 @@ def publish_plan(
     Raises:
         NotCanonicalError: the result is not publishable (:func:`energy_badge.policy.check_publishable`).
         InputError: as :func:`resolve_repo_id`.
+        UsageError: ``reasoning_on`` is not this model's reasoning-on result.
     """
     from energy_badge.card import apply_to_card_bytes, card_conflicts
     from energy_badge.hub import PublishPlan
     from energy_badge.render import badge_svg
 
-    metadata = card_metadata(result, rating)
+    metadata = card_metadata(result, rating, reasoning_on=reasoning_on)
     target = resolve_repo_id(result, repo_id)
-    markdown = badge_markdown(rating)
+    multiplier = _multiplier(result, reasoning_on)
+    markdown = card_block(result, rating, multiplier)
+    files = {
+        BADGE_PATH: badge_svg(result, rating, multiplier).encode("utf-8"),
+        RESULT_PATH: result.to_json().encode("utf-8"),
+    }
+    if reasoning_on is not None:
+        files[REASONING_ON_RESULT_PATH] = reasoning_on.to_json().encode("utf-8")
 
     def edit_readme(data: bytes) -> bytes:
         updated = apply_to_card_bytes(data, metadata, markdown)[0]
@@ -381,19 +464,25 @@ def publish_plan(
 
     return PublishPlan(
         repo_id=target,
-        files={
-            BADGE_PATH: badge_svg(result, rating).encode("utf-8"),
-            RESULT_PATH: result.to_json().encode("utf-8"),
-        },
+        files=files,
         edit_readme=edit_readme,
         commit_title=AUTOMATED_COMMIT_TITLE if automated else COMMIT_TITLE,
-        commit_description=commit_description(result, rating, automated=automated),
+        commit_description=commit_description(result, rating, automated=automated, reasoning_on=multiplier),
         create_pr=create_pr,
     )
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _multiplier(result: EnergyResult, reasoning_on: EnergyResult | None) -> ReasoningMultiplier | None:
+    """The reasoning-on multiplier (checked: :func:`energy_badge.multiplier.reasoning_multiplier`)."""
+    if reasoning_on is None:
+        return None
+    from energy_badge.multiplier import reasoning_multiplier
+
+    return reasoning_multiplier(result, reasoning_on)
 
 
 def _round(value: float) -> float:

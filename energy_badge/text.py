@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from energy_badge.multiplier import ReasoningMultiplier
     from energy_badge.run.reasoning import ReasoningRecord
 
 __all__ = [
@@ -156,11 +157,17 @@ def reasoning_text(record: ReasoningRecord, *, detail: bool = False) -> str:
     return "; ".join(parts)
 
 
-def reasoning_multiplier(on_wh: float, off_wh: float) -> str:
-    """``reasoning on: 41× the energy per query`` (the on figure over the off figure)."""
-    ratio = on_wh / off_wh
-    shown = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.2g}"
-    return f"reasoning on: {shown}× the energy per query"
+def reasoning_multiplier(multiplier: ReasoningMultiplier) -> str:
+    """``reasoning on: 41× the energy per query (95 % interval 38–44×)`` (the on figure over the off
+    figure; without an interval, only the multiplier)."""
+    text = f"reasoning on: {_times(multiplier.ratio)}× the energy per query"
+    if multiplier.ci95_low is not None and multiplier.ci95_high is not None:
+        text += f" (95 % interval {_times(multiplier.ci95_low)}–{_times(multiplier.ci95_high)}×)"
+    return text
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.2g}"
 
 
 def sampled_text(measured: int, population: int) -> str:

@@ -1,11 +1,12 @@
 """The image, speech and image-generation runners on real tiny models, and through the real CLI.
 
-What is simulated, and only that: the GPU, at the pynvml boundary (tests/fake_nvml.py), in the one
-energy-path test. The models are real tiny transformers and a real tiny diffusers pipeline built
-from configs in the test (tests/tiny_media_models.py), with their real image processors and
-feature extractors; optimum's TasksManager, transformers and diffusers run for real. The runner
-tests feed small stand-in inputs (a workload-shaped object with ``input_at``); the CLI tests run
-the shipped canonical workloads.
+What is simulated, and only that: the GPU, at the pynvml boundary (tests/fake_nvml.py), and the
+meter's time (this process's CPU time; the idle sleep moves it without a wait), in the energy-path
+tests. The models are real tiny transformers and a real tiny diffusers pipeline built from configs
+in the test (tests/tiny_media_models.py), with their real image processors and feature
+extractors; optimum's TasksManager, transformers and diffusers run for real. The runner tests feed
+small stand-in inputs (a workload-shaped object with ``input_at``); the CLI tests
+run the shipped canonical workloads.
 """
 
 from __future__ import annotations
@@ -420,26 +421,101 @@ def test_cli_smoke_no_energy(
     assert "preprocessing" in stderr and "result written to" in stdout
 
 
+def _count_unet_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count every forward call of diffusers' UNet (it still runs for real)."""
+    from diffusers import UNet2DConditionModel
+
+    calls: list[int] = []
+    forward = UNet2DConditionModel.forward
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(UNet2DConditionModel, "forward", counted)
+    return calls
+
+
+def _timesteps(model: Path, steps: int) -> int:
+    """How many UNet evaluations the model's own scheduler makes for ``steps`` inference steps."""
+    import diffusers
+
+    config = json.loads((model / "scheduler" / "scheduler_config.json").read_text("utf-8"))
+    scheduler = getattr(diffusers, config["_class_name"]).from_pretrained(model / "scheduler")
+    scheduler.set_timesteps(steps)
+    return len(scheduler.timesteps)
+
+
+@pytest.mark.parametrize(
+    ("task", "name", "queries"),
+    [
+        ("image-classification", "vit", 2),
+        ("object-detection", "detr", 2),
+        ("automatic-speech-recognition", "whisper", 2),
+        ("image-to-text", "vit-gpt2", 2),
+        ("text-to-image", "sd", 1),
+    ],
+)
 def test_cli_energy_path_on_simulated_gpu(
-    media: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    media: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    task: str,
+    name: str,
+    queries: int,
 ) -> None:
-    """Simulated: one H100 drawing a constant 250 W (tests/fake_nvml.py). A real tiny ViT classifies the
-    canonical workload's first images on the CPU; the energy must be 250 W x the measured seconds."""
-    install_fake_nvml(monkeypatch, gpus=[FakeGPU(name="NVIDIA H100 80GB HBM3", power_trace=250.0)])
+    """Simulated: one H100 drawing a constant 250 W (tests/fake_nvml.py), and the meter's time: its
+    clock is this process's CPU time, the idle sample's sleep moves it without waiting, and the fake
+    NVML integrates power over the same clock (tests/test_sampling_cli.py's ``CPUClock``). A real tiny
+    model of each task runs the canonical workload's first queries on the CPU through the real CLI,
+    Zeus and the meter's loop; each window's energy must be 250 W x its seconds, and the result must
+    record what the task generated (100 tokens a query; the diffusion settings, and ran them)."""
+    from test_sampling_cli import CPUClock
+
+    clock = CPUClock()
+    monkeypatch.setattr("energy_badge.meter.energy.SYSTEM_CLOCK", clock)
+    install_fake_nvml(
+        monkeypatch, gpus=[FakeGPU(name="NVIDIA H100 80GB HBM3", power_trace=250.0)], clock=clock
+    )
+    unet_calls = _count_unet_calls(monkeypatch) if task == "text-to-image" else []
     out = tmp_path / "r.json"
     code, _, stderr = run_cli(
-        "measure", str(media["vit"]), "--task", "image-classification", "--device", "cpu", "--queries", "4",
-        "--max-repetitions", "2", "--min-repetitions", "2", "--min-window", "0.2", "--idle-seconds", "0.2",
+        "measure", str(media[name]), "--task", task, "--device", "cpu", "--queries", str(queries),
+        "--max-repetitions", "2", "--min-repetitions", "2", "--min-window", "0.1", "--idle-seconds", "0.2",
         "--warmup", "0", "-o", str(out),
     )  # fmt: skip
     assert code == 0, stderr
-    load_result(out)
+    result = load_result(out)  # validated against the schema and the policy
     data = json.loads(out.read_text("utf-8"))
-    assert data["task"] == "image-classification" and data["measurement"]["meter"] == "zeus"
-    for rep in data["measurement"]["repetitions"]:
+    assert result.task == data["task"] == task and data["workload"]["queries"] == queries
+    measurement = data["measurement"]
+    assert measurement["meter"] == "zeus" and measurement["stopped_because"] == "max_repetitions"
+    idle = measurement["idle"]
+    assert idle["seconds"] == pytest.approx(0.2, abs=0.01)  # simulated: no real wait
+    assert idle["gpu_power_w"] == pytest.approx(250.0, rel=0.02)
+    repetitions = measurement["repetitions"]
+    assert len(repetitions) == 2
+    for rep in repetitions:
+        assert rep["seconds"] >= 0.1 and rep["queries"] == queries * rep["passes"]
         assert rep["gpu_energy_j"] == pytest.approx(250.0 * rep["seconds"], rel=0.02)
-    assert data["energy"]["gpu"]["mean"] > 0
+    # The headline: each repetition's joules per query, as Wh per 1000 queries.
+    per_1k = [rep["gpu_energy_j"] / rep["queries"] / 3.6 for rep in repetitions]
+    assert data["energy"]["gpu"]["samples"] == pytest.approx(per_1k, rel=1e-9)
+    assert result.gpu_energy is not None and result.gpu_energy.mean == pytest.approx(sum(per_1k) / 2)
     assert "the model ran on cpu, not on the metered GPU" in data["non_canonical_reasons"]
+    performance = data["performance"]
+    if task in ("automatic-speech-recognition", "image-to-text"):
+        _check_generated_100(data)
+        assert performance["tokens_per_s"] / performance["queries_per_s"] == pytest.approx(100.0)
+    else:
+        assert performance["tokens_per_s"] is None and data["workload"].get("generation_config") is None
+    if task == "text-to-image":
+        generation = data["workload"]["generation"]
+        assert generation["num_inference_steps"] == 30 and generation["num_images_per_prompt"] == 1
+        assert generation["seed"] == 0
+        # Every image generated (the warm-up's, the repetitions') ran the 30 steps, and no other ran.
+        images = measurement["warmup_queries"] + sum(rep["queries"] for rep in repetitions)
+        assert images >= 3 and len(unet_calls) == images * _timesteps(media[name], 30)
 
 
 def test_pipeline_from_the_hub_downloads_only_what_it_reads(

@@ -11,6 +11,7 @@ and comparison tests use SYNTHETIC results (tests/results_factory.py).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -224,3 +225,158 @@ def test_badge_label_and_card_say_reasoning_off():
         "reasoning" not in describe(plain, rate(plain))
         and "reasoning" not in card_edit(plain, rate(plain), "").updated
     )
+
+
+def _pair(tmp_path: Path, **on_overrides: object) -> tuple[Path, Path, dict, dict]:
+    """SYNTHETIC canonical H100 results of one model: reasoning off around 0.5 and on around 20.5 Wh
+    per 1000 queries (each with a spread, so each has an interval), written to off.json and on.json."""
+    off = make_result(task="text-generation", parameters=1_000_000_000, samples=(0.49, 0.5, 0.51))
+    on_args: dict = {"task": "text-generation", "parameters": 1_000_000_000, "samples": (20.0, 20.5, 21.0)}
+    on_args.update(on_overrides)
+    on = make_result(**on_args)
+    off["workload"]["reasoning"] = _reasoning("off")
+    if on["task"] == "text-generation":
+        on["workload"]["reasoning"] = _reasoning("on")
+    paths = tmp_path / "off.json", tmp_path / "on.json"
+    for path, data in zip(paths, (off, on), strict=True):
+        path.write_text(json.dumps(data), encoding="utf-8")
+    return *paths, off, on
+
+
+def _expected_multiplier(off: dict, on: dict) -> str:
+    """The multiplier's text from the two results' figures: ratio of the means, interval from the
+    relative half-widths combined in log space (written out here, apart from the library)."""
+    import math
+
+    a, b = decode_result(off).gpu_energy, decode_result(on).gpu_energy
+    assert a is not None and b is not None and a.ci95_low is not None and b.ci95_low is not None
+    assert a.ci95_high is not None and b.ci95_high is not None
+    ratio = b.mean / a.mean
+    h = math.sqrt(
+        ((a.ci95_high - a.ci95_low) / 2 / a.mean) ** 2 + ((b.ci95_high - b.ci95_low) / 2 / b.mean) ** 2
+    )
+    low, high = ratio * math.exp(-h), ratio * math.exp(h)
+    assert round(ratio) == 41 and 30 < low < 40 and 42 < high < 55  # a real interval, not a point
+    return f"reasoning on: 41× the energy per query (95 % interval {low:.0f}–{high:.0f}×)"
+
+
+def _without_reasoning_on(card: str) -> str:
+    """The card with the reasoning-on link in the block and the `reasoning_on:` lines of the key left out."""
+    card = re.sub(r" · \[reasoning on: [^\]]*\]\(energy/result-reasoning-on\.json\)", "", card)
+    lines, out, skipping = card.splitlines(keepends=True), [], False
+    for line in lines:
+        if line.startswith("  reasoning_on:"):
+            skipping = True
+            continue
+        if skipping and line.startswith("    "):
+            continue
+        skipping = False
+        out.append(line)
+    return "".join(out)
+
+
+CARD = "---\nlicense: mit  # the author's comment\ntags: [chat]\n---\n# Tiny chat\n\nIt talks.\n"
+
+
+def test_card_block_and_label_show_the_reasoning_on_multiplier(tmp_path):
+    """SYNTHETIC results (see _pair). `card --reasoning-on` puts the multiplier with its interval
+    in the block (linking to the reasoning-on result) and in the `energy_score:` key, and changes
+    nothing else; `badge --kind label --reasoning-on` draws it on the label; without the option the
+    card says nothing about reasoning on."""
+    off_path, on_path, off, on = _pair(tmp_path)
+    expected = _expected_multiplier(off, on)
+    readme = tmp_path / "README.md"
+    readme.write_text(CARD, encoding="utf-8")
+    plain = CliRunner().invoke(main, ["card", str(off_path), "--readme", str(readme), "--write"])
+    assert plain.exit_code == 0, plain.stderr
+    without = readme.read_text("utf-8")
+    assert "reasoning on" not in without and "reasoning_on" not in without
+    assert "(reasoning off)" in without
+
+    readme.write_text(CARD, encoding="utf-8")
+    args = ["card", str(off_path), "--readme", str(readme), "--reasoning-on", str(on_path), "--write"]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.stderr
+    card = readme.read_text("utf-8")
+    assert f"(reasoning off) · [{expected}](energy/result-reasoning-on.json)" in card
+    from energy_badge.card import read_metadata
+
+    key = read_metadata(card)
+    assert key is not None
+    figure = key["reasoning_on"]
+    assert figure["result"] == "energy/result-reasoning-on.json"
+    assert figure["energy_multiplier"]["value"] == pytest.approx(41.0)
+    assert figure["energy_multiplier"]["ci95_low"] < 41 < figure["energy_multiplier"]["ci95_high"]
+    assert figure["wh_per_1k_queries"]["value"] == pytest.approx(20.5)
+    # Every byte outside the block's new link and the key's new lines is the card without the option.
+    assert _without_reasoning_on(card) == without
+
+    label = tmp_path / "label.svg"
+    args = ["badge", str(off_path), "-o", str(label), "--kind", "label", "--reasoning-on", str(on_path)]
+    drawn = CliRunner().invoke(main, args)
+    assert drawn.exit_code == 0, drawn.stderr
+    svg = label.read_text("utf-8")
+    assert expected in svg and 'height="315"' in svg
+    assert "reasoning on" not in label_svg(decode_result(off), rate(decode_result(off)))
+
+
+def test_publish_plan_carries_the_reasoning_on_result(tmp_path):
+    """SYNTHETIC results (see _pair); no network: the plan is only built. With the reasoning-on
+    result the plan commits it beside the result, and the README edit and the commit say the
+    multiplier."""
+    from energy_badge.publish import REASONING_ON_RESULT_PATH, publish_plan
+
+    off, on = (json.loads(p.read_text("utf-8")) for p in _pair(tmp_path)[:2])
+    off_result, on_result = decode_result(off), decode_result(on)
+    plan = publish_plan(off_result, rate(off_result), reasoning_on=on_result)
+    assert plan.files[REASONING_ON_RESULT_PATH] == on_result.to_json().encode("utf-8")
+    expected = _expected_multiplier(off, on)
+    assert expected in plan.edit_readme(b"# card\n").decode("utf-8")
+    assert expected in plan.commit_description
+    assert REASONING_ON_RESULT_PATH not in publish_plan(off_result, rate(off_result)).files
+
+
+@pytest.mark.parametrize(
+    ("command", "overrides", "message"),
+    [
+        ("card", {"model_id": "bob/other-chat"}, "another model"),
+        ("badge", {"model_id": "bob/other-chat"}, "another model"),
+        ("publish", {"model_id": "bob/other-chat"}, "another model"),
+        ("card", {"hardware_class": "A100", "gpu_name": "NVIDIA A100-SXM4-80GB"}, "another hardware class"),
+        ("card", {"task": "text-classification"}, "text-classification result"),
+    ],
+)
+def test_mismatched_reasoning_results_are_refused(tmp_path, command, overrides, message):
+    """SYNTHETIC results (see _pair), the reasoning-on one of another model, hardware class or task:
+    `card`, `badge --kind label` and `publish` refuse with one usage line (exit code 2) before
+    writing anything or reaching the Hub."""
+    off_path, on_path, _, _ = _pair(tmp_path, **overrides)
+    readme = tmp_path / "README.md"
+    readme.write_text(CARD, encoding="utf-8")
+    tail = {
+        "card": ["--readme", str(readme), "--write"],
+        "badge": ["-o", str(tmp_path / "label.svg"), "--kind", "label"],
+        "publish": ["--dry-run"],
+    }[command]
+    done = CliRunner().invoke(main, [command, str(off_path), *tail, "--reasoning-on", str(on_path)])
+    assert done.exit_code == 2, done.output
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert readme.read_text("utf-8") == CARD and not (tmp_path / "label.svg").exists()
+
+
+def test_the_modes_must_be_off_then_on(tmp_path):
+    """SYNTHETIC results (see _pair): given the other way round (the on result first), or two off
+    results, `card --reasoning-on` refuses with one usage line (exit code 2)."""
+    off_path, on_path, _, on = _pair(tmp_path)
+    readme = tmp_path / "README.md"
+    readme.write_text(CARD, encoding="utf-8")
+    swapped = CliRunner().invoke(
+        main, ["card", str(on_path), "--readme", str(readme), "--reasoning-on", str(off_path)]
+    )
+    assert swapped.exit_code == 2 and "measured with reasoning off" in swapped.stderr
+    on["workload"]["reasoning"] = _reasoning("off")
+    on_path.write_text(json.dumps(on), encoding="utf-8")
+    both_off = CliRunner().invoke(
+        main, ["card", str(off_path), "--readme", str(readme), "--reasoning-on", str(on_path)]
+    )
+    assert both_off.exit_code == 2 and "did not reason" in both_off.stderr

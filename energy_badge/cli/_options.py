@@ -133,6 +133,17 @@ table_option = click.option(
 )
 """``--table FILE`` (``table_file``), for ``rating.load_table``."""
 
+reasoning_on_option = click.option(
+    "--reasoning-on",
+    "reasoning_on_file",
+    metavar="RESULT",
+    type=click.Path(dir_okay=False),
+    help="The same model's result measured with --reasoning on (RESULT has reasoning off; same model, "
+    "text-generation, same hardware class): adds 'reasoning on: N× the energy per query' with its 95 % "
+    "interval.",
+)
+"""``--reasoning-on RESULT`` (``reasoning_on_file``), for ``card``, ``badge`` and ``publish``."""
+
 
 def _apply(options: list[Callable[..., Any]], fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):

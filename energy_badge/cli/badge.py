@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from energy_badge.cli._options import table_option
+from energy_badge.cli._options import reasoning_on_option, table_option
 
 SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".json": "shields-json"}
 
@@ -36,10 +36,21 @@ SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".json": "shields-json"}
     show_default=True,
     help="PNG pixels per px.",
 )
+@reasoning_on_option
 def badge(
-    result_file: str, output: str, kind: str, fmt: str | None, table_file: str | None, scale: float
+    result_file: str,
+    output: str,
+    kind: str,
+    fmt: str | None,
+    table_file: str | None,
+    scale: float,
+    reasoning_on_file: str | None,
 ) -> None:
-    """Draw RESULT's badge or label, rated against the rating table."""
+    """Draw RESULT's badge or label, rated against the rating table.
+
+    With --reasoning-on, the label gets a last line with the reasoning-on multiplier (the badge says
+    it in its description); two results that are not one model's off and on are refused (exit code 2).
+    """
     from energy_badge import render
     from energy_badge.errors import UsageError
     from energy_badge.files import write_atomic
@@ -59,12 +70,20 @@ def badge(
             "the shields.io endpoint JSON describes a badge; use --kind badge with --format shields-json"
         )
 
+    from energy_badge.multiplier import reasoning_multiplier
+
     result = load_result(result_file)
+    multiplier = None
+    if reasoning_on_file is not None:
+        multiplier = reasoning_multiplier(result, load_result(reasoning_on_file))
     rating = rate(result, load_table(table_file))
     if fmt == "shields-json":
         data = (json.dumps(render.shields_json(rating), indent=2, ensure_ascii=False) + "\n").encode()
     else:
-        svg = render.badge_svg(result, rating) if kind == "badge" else render.label_svg(result, rating)
+        if kind == "badge":
+            svg = render.badge_svg(result, rating, multiplier)
+        else:
+            svg = render.label_svg(result, rating, multiplier)
         data = svg.encode("utf-8") if fmt == "svg" else render.to_png(svg, scale=scale)
     write_atomic(path, data)
     stars = f"{rating.stars} of 5 stars" if rating.stars else f"unrated ({rating.unrated_reason})"

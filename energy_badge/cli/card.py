@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from energy_badge.cli._options import table_option
+from energy_badge.cli._options import reasoning_on_option, table_option
 
 
 @click.command()
@@ -20,7 +20,10 @@ from energy_badge.cli._options import table_option
     "--write", is_flag=True, help="Apply the change to the file (atomically); default: only show it."
 )
 @table_option
-def card(result_file: str, readme: str, write: bool, table_file: str | None) -> None:
+@reasoning_on_option
+def card(
+    result_file: str, readme: str, write: bool, table_file: str | None, reasoning_on_file: str | None
+) -> None:
     """Show the change RESULT makes to a model card, as a unified diff; --write applies it.
 
     The change is the `energy_score:` key in the YAML front matter and the badge block between
@@ -33,6 +36,10 @@ def card(result_file: str, readme: str, write: bool, table_file: str | None) -> 
     most 4 MiB. When the card's pipeline_tag or base_model contradicts the result (say,
     pipeline_tag: sentence-similarity and a text-classification result), a `warning:` line says so
     on stderr; the change is still shown or written.
+
+    With --reasoning-on, the block and the key add the multiplier of the same model measured with
+    reasoning on (linking to energy/result-reasoning-on.json, which `publish --reasoning-on` puts
+    there); two results that are not one model's off and on are refused (exit code 2).
     """
     from energy_badge.card import card_conflicts
     from energy_badge.publish import edit_card_file
@@ -40,8 +47,9 @@ def card(result_file: str, readme: str, write: bool, table_file: str | None) -> 
     from energy_badge.result import load_result
 
     result = load_result(result_file)
+    reasoning_on = load_result(reasoning_on_file) if reasoning_on_file is not None else None
     rating = rate(result, load_table(table_file))
-    edit = edit_card_file(result, rating, readme, write=write)
+    edit = edit_card_file(result, rating, readme, write=write, reasoning_on=reasoning_on)
     hub_model = result.model_source == "hub"
     for line in card_conflicts(
         edit.original, task=result.task, model_id=result.model_id, hub_model=hub_model

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from energy_badge.cli._options import table_option
+from energy_badge.cli._options import reasoning_on_option, table_option
 
 if TYPE_CHECKING:
     from energy_badge.hub import PublishOutcome
@@ -27,8 +27,14 @@ if TYPE_CHECKING:
     "--dry-run", is_flag=True, help="Show the card diff and the files it would commit; write nothing."
 )
 @table_option
+@reasoning_on_option
 def publish(
-    result_file: str, repo_id: str | None, create_pr: bool, dry_run: bool, table_file: str | None
+    result_file: str,
+    repo_id: str | None,
+    create_pr: bool,
+    dry_run: bool,
+    table_file: str | None,
+    reasoning_on_file: str | None,
 ) -> None:
     """Put RESULT's badge on its model's Hub page, in one commit (or pull request).
 
@@ -45,6 +51,11 @@ def publish(
     not found or not writable, 5 when the Hub cannot be reached. When the card's pipeline_tag or
     base_model contradicts the result, a `warning:` line says so on stderr and the badge is still
     published (the same rule as `energy-badge card`).
+
+    With --reasoning-on, the same model's reasoning-on result goes to energy/result-reasoning-on.json
+    and the card's block and key, the badge's description and the commit add the multiplier
+    ("reasoning on: 41× the energy per query"); two results that are not one model's off and on are
+    refused (exit code 2).
     """
     from energy_badge import hub
     from energy_badge.publish import badge_alt_text, publish_plan
@@ -52,6 +63,7 @@ def publish(
     from energy_badge.result import load_result
 
     result = load_result(result_file)
+    reasoning_on = load_result(reasoning_on_file) if reasoning_on_file is not None else None
     rating = rate(result, load_table(table_file))
     warned: set[str] = set()
 
@@ -60,7 +72,9 @@ def publish(
             warned.add(line)
             click.echo(f"warning: {line}", err=True)
 
-    plan = publish_plan(result, rating, repo_id=repo_id, create_pr=create_pr, on_warning=on_warning)
+    plan = publish_plan(
+        result, rating, repo_id=repo_id, create_pr=create_pr, on_warning=on_warning, reasoning_on=reasoning_on
+    )
     click.echo(f"{plan.repo_id}: {badge_alt_text(rating)} (rating table {rating.table_version})")
     if rating.stars is None:
         click.echo(f"unrated: {rating.unrated_reason}")

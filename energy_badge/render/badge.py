@@ -22,6 +22,7 @@ from energy_badge.tasks import energy_unit, query_noun
 from energy_badge.text import ENERGY_UNIT, SHORT_UNIT, format_energy, stars_text
 
 if TYPE_CHECKING:
+    from energy_badge.multiplier import ReasoningMultiplier
     from energy_badge.rating import Rating
     from energy_badge.result import EnergyResult
 
@@ -52,11 +53,15 @@ def badge_message(rating: Rating) -> str:
     return (stars_text(rating.stars) if rating.stars else "unrated") + value
 
 
-def describe(result: EnergyResult | None, rating: Rating) -> str:
+def describe(
+    result: EnergyResult | None, rating: Rating, reasoning_on: ReasoningMultiplier | None = None
+) -> str:
     """One sentence for screen readers and tooltips, e.g. ``AI energy: 4 of 5 stars, 0.42 Wh per 1000
     captions written (org/model, image-to-text on H100; rating table ...)``.
 
     ``result`` is None for a model that has no result yet (the rating then says why).
+    ``reasoning_on``: the model's reasoning-on multiplier, when both modes were measured
+    (:func:`energy_badge.multiplier.reasoning_multiplier`): ``; reasoning on: 41× the energy per query``.
     """
     if rating.stars:
         head = f"{BADGE_LABEL}: {rating.stars} of 5 stars"
@@ -73,7 +78,12 @@ def describe(result: EnergyResult | None, rating: Rating) -> str:
     if result is not None and result.workload.reasoning is not None:
         from energy_badge.text import reasoning_text
 
-        where += f" ({reasoning_text(result.workload.reasoning)})"
+        mode = reasoning_text(result.workload.reasoning)
+        if reasoning_on is not None:
+            from energy_badge.text import reasoning_multiplier
+
+            mode += f"; {reasoning_multiplier(reasoning_on)}"
+        where += f" ({mode})"
     gpu = result.gpu_name if result is not None else None
     if rating.hardware_class or gpu:
         where += f" on {bounded(rating.hardware_class or gpu or '')}"
@@ -121,16 +131,19 @@ def badge_layout(rating: Rating) -> BadgeLayout:
     )
 
 
-def badge_svg(result: EnergyResult | None, rating: Rating) -> str:
+def badge_svg(
+    result: EnergyResult | None, rating: Rating, reasoning_on: ReasoningMultiplier | None = None
+) -> str:
     """Return a flat, shields-style SVG badge: ``AI energy | ★★★★☆ 0.42 Wh/1k texts``.
 
     The message box is coloured by stars (5 green ... 1 red, grey when unrated). ``result`` is None
-    for a model that has no result yet.
+    for a model that has no result yet. ``reasoning_on`` (the reasoning-on multiplier) goes into
+    the description (:func:`describe`).
     """
     lay = badge_layout(rating)
     color = star_color(rating)
     fg = text_color(color)
-    title = xml(describe(result, rating))
+    title = xml(describe(result, rating, reasoning_on))
     w, h, lw, mw = lay.width, lay.height, lay.label_box, lay.message_box
     size = BADGE_FONT_SIZE
     parts = [

@@ -26,16 +26,19 @@ from energy_badge.tasks import energy_unit, query_phrase
 from energy_badge.text import ENERGY_UNIT, format_energy, format_interval, utc_date
 
 if TYPE_CHECKING:
+    from energy_badge.multiplier import ReasoningMultiplier
     from energy_badge.rating import Rating
     from energy_badge.result import EnergyResult
 
-__all__ = ["LABEL_MARGIN", "LABEL_WIDTH", "LabelText", "label_layout", "label_svg"]
+__all__ = ["LABEL_MARGIN", "LABEL_WIDTH", "REASONING_LINE", "LabelText", "label_layout", "label_svg"]
 
 UNIT = ENERGY_UNIT
 
 
 LABEL_WIDTH = 360
 LABEL_MARGIN = 20
+#: How much taller the label is with the reasoning-on line (px).
+REASONING_LINE = 15
 
 
 def _star_points(cx: float, cy: float, outer: float) -> str:
@@ -89,8 +92,14 @@ class _Card:
         self.parts.append(text_element(x, y, text, size, bold=bold, anchor=anchor, **attrs))
 
 
-def label_layout(result: EnergyResult, rating: Rating) -> tuple[list[str], list[LabelText], int, int]:
-    """Build the label: its SVG elements, its texts (with measured extents), width and height."""
+def label_layout(
+    result: EnergyResult, rating: Rating, reasoning_on: ReasoningMultiplier | None = None
+) -> tuple[list[str], list[LabelText], int, int]:
+    """Build the label: its SVG elements, its texts (with measured extents), width and height.
+
+    With ``reasoning_on`` (the model's reasoning-on multiplier) a last line says it and the label is
+    :data:`REASONING_LINE` px taller.
+    """
     card = _Card(LABEL_WIDTH)
     m, inner = LABEL_MARGIN, card.inner
     color = star_color(rating)
@@ -207,21 +216,27 @@ def label_layout(result: EnergyResult, rating: Rating) -> tuple[list[str], list[
     card.text(m, 272, f"{workload} · {table}", 10, min_size=8, fill="#555555")
     when = "measured" if rating.value is not None else "result of"
     card.text(m, 287, f"{when} {date} · energy-badge {result.tool_version}", 10, min_size=8, fill="#555555")
+    if reasoning_on is not None:
+        from energy_badge.text import reasoning_multiplier
+
+        card.text(m, 287 + REASONING_LINE, reasoning_multiplier(reasoning_on), 10, min_size=8, fill="#555555")
     if dy:
         p.append("</g>")
-    return card.parts, card.texts, LABEL_WIDTH, 300 + dy
+    return card.parts, card.texts, LABEL_WIDTH, 300 + dy + (REASONING_LINE if reasoning_on is not None else 0)
 
 
-def label_svg(result: EnergyResult, rating: Rating) -> str:
+def label_svg(result: EnergyResult, rating: Rating, reasoning_on: ReasoningMultiplier | None = None) -> str:
     """Return an Energy-Star-like label card as SVG (360 x 300 px).
 
     It shows the model, task, hardware, Wh per 1000 queries (in the task's words: Wh per 1000
     captions written, :func:`energy_badge.tasks.energy_unit`) with its 95 % interval, the stars,
     the five bands with their cut points and a marker where the value sits, the date, the
-    workload version and the rating-table version (and its status when provisional).
+    workload version and the rating-table version (and its status when provisional). With
+    ``reasoning_on`` (a model measured in both modes: :func:`energy_badge.multiplier.reasoning_multiplier`),
+    a last line says ``reasoning on: 41× the energy per query (95 % interval 38–44×)``.
     """
-    parts, _, width, height = label_layout(result, rating)
-    title = xml(describe(result, rating))
+    parts, _, width, height = label_layout(result, rating, reasoning_on)
+    title = xml(describe(result, rating, reasoning_on))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{title}">'
