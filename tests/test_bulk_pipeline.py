@@ -2,7 +2,7 @@
 
 What is simulated: the Hub in the bulk loop's test (tests/hub_server.py); the GPU, at the
 pynvml boundary (tests/fake_nvml.py, a constant 300 W); and time: the meter's clock is this
-process's CPU time (tests/test_sampling_cli.py's ``CPUClock``), so CPU work of another thread of
+process's CPU time (``CPUClock`` in tests/fake_clock.py), so CPU work of another thread of
 this process during a window lengthens the window, and thus its energy, exactly as contention
 would stretch a measured pass; other processes on the machine do not. The "downloads" are fetch
 functions written here (one burns CPU hashing, as verifying files does). The meter's loop, Zeus,
@@ -15,11 +15,10 @@ import hashlib
 import threading
 
 import pytest
-from fake_clock import FakeClock
+from fake_clock import CPUClock, FakeClock
 from fake_nvml import FakeGPU, install_fake_nvml
 from test_bulk_job import MODELS, Synthetic, make_job, refs
 from test_bulk_job import hub as _loopback_hub
-from test_sampling_cli import CPUClock
 
 from energy_badge.bulk.prefetch import Prefetcher
 from energy_badge.bulk.state import StateStore

@@ -466,11 +466,11 @@ def test_cli_energy_path_on_simulated_gpu(
 ) -> None:
     """Simulated: one H100 drawing a constant 250 W (tests/fake_nvml.py), and the meter's time: its
     clock is this process's CPU time, the idle sample's sleep moves it without waiting, and the fake
-    NVML integrates power over the same clock (tests/test_sampling_cli.py's ``CPUClock``). A real tiny
+    NVML integrates power over the same clock (``CPUClock`` in tests/fake_clock.py). A real tiny
     model of each task runs the canonical workload's first queries on the CPU through the real CLI,
     Zeus and the meter's loop; each window's energy must be 250 W x its seconds, and the result must
     record what the task generated (100 tokens a query; the diffusion settings, and ran them)."""
-    from test_sampling_cli import CPUClock
+    from fake_clock import CPUClock
 
     clock = CPUClock()
     monkeypatch.setattr("energy_badge.meter.energy.SYSTEM_CLOCK", clock)

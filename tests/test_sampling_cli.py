@@ -14,12 +14,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fake_clock import CPUClock
 from fake_nvml import FakeGPU, install_fake_nvml
 from tiny_models import build_tiny_model
 
@@ -28,26 +27,6 @@ from energy_badge.policy import canonical_reasons, publish_problems
 from energy_badge.result import decode_result, load_result
 
 RAN_ON_CPU = "the model ran on cpu, not on the metered GPU"
-
-
-class CPUClock:
-    """This process's CPU time as the meter's clock; ``sleep`` moves it without waiting."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.process_time() + self.offset
-
-    def sleep(self, seconds: float) -> None:
-        self.offset += max(0.0, seconds)
-
-    def wait_until(self, deadline: float, stop: threading.Event) -> bool:
-        """The power sampler's wait: until this clock reads ``deadline`` or ``stop`` is set."""
-        while self() < deadline:
-            if stop.wait(0.01):
-                return False
-        return True
 
 
 @pytest.fixture(scope="module")
