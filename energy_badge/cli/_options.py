@@ -12,6 +12,20 @@ from typing import Any
 
 import click
 
+_DEVICE_OPTIONS = [
+    click.option(
+        "--device",
+        help="torch device [default: cuda:<gpu-index>, or cpu with --no-energy and no CUDA].",
+    ),
+    click.option(
+        "--gpu-index",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        help="GPU to run on and meter.",
+    ),
+]
+
 _MEASUREMENT_OPTIONS = [
     click.option(
         "--no-energy",
@@ -25,17 +39,7 @@ _MEASUREMENT_OPTIONS = [
         help="Run only the first N queries, 1 to 1000 (every canonical workload has 1000; a smoke run; "
         "non-canonical).",
     ),
-    click.option(
-        "--device",
-        help="torch device [default: cuda:<gpu-index>, or cpu with --no-energy and no CUDA].",
-    ),
-    click.option(
-        "--gpu-index",
-        type=click.IntRange(min=0),
-        default=0,
-        show_default=True,
-        help="GPU to run on and meter.",
-    ),
+    *_DEVICE_OPTIONS,
     click.option(
         "--min-repetitions",
         type=click.IntRange(1, 10),
@@ -155,6 +159,12 @@ def measurement_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add the measuring options (``--no-energy``, ``--queries``, ``--device``, ``--gpu-index``,
     repetitions, ``--target-ci``, ``--min-window``, ``--warmup``, ``--idle-seconds``) to a click command."""
     return _apply(_MEASUREMENT_OPTIONS, fn)
+
+
+def device_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add where the model runs and which GPU is metered (``--device``, ``--gpu-index``), for a
+    command that measures with a protocol of its own (``advise``)."""
+    return _apply(_DEVICE_OPTIONS, fn)
 
 
 def protocol_option(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
+from energy_badge.cli._options import device_options
 from energy_badge.workload import TASKS
 
 if TYPE_CHECKING:
@@ -56,12 +57,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Latency and throughput only (no energy meter; works on the CPU); every output says so.",
 )
-@click.option(
-    "--device", help="torch device [default: cuda:<gpu-index>, or the CPU with --no-energy and no CUDA]."
-)
-@click.option(
-    "--gpu-index", type=click.IntRange(min=0), default=0, show_default=True, help="GPU to run on and meter."
-)
+@device_options
 @click.option("--min-repetitions", type=click.IntRange(1, 10), default=2, show_default=True)
 @click.option("--max-repetitions", type=click.IntRange(1, 10), default=3, show_default=True)
 @click.option(
