@@ -11,8 +11,10 @@ The one place that decides both:
   synonyms (``optimum.exporters.tasks.TasksManager.map_from_synonym``: ``summarization`` and
   ``text2text-generation``, ``sentence-similarity`` and ``feature-extraction``,
   ``zero-shot-classification`` and ``text-classification``...) to optimum's task name, and that name
-  to one of the tasks with a canonical workload (:data:`energy_badge.workload.TASKS`). A tag that
-  names none of them (or no tag at all) gives no task and the reason.
+  to one of the tasks with a canonical workload (:data:`energy_badge.workload.TASKS`), by the same
+  resolution the loader uses (:func:`energy_badge.run.fit.resolve_task`), after a few Hub tags
+  optimum has no synonym for. A tag that names none of them (or no tag at all) gives no task and
+  the reason.
 
 Importing this module is cheap: optimum (about 5-10 s to import) is imported only when a tag is
 mapped, once.
@@ -88,23 +90,6 @@ def energy_unit(task: str) -> str:
 # --task auto: the Hub's pipeline tag -> a task
 
 
-#: optimum's task names (what ``map_from_synonym`` returns) -> the task whose workload runs them.
-#: ``feature-extraction`` is what optimum calls sentence-similarity models (and what the Hub tags
-#: many sentence-transformers checkpoints): the sentence-similarity workload embeds sentences, as
-#: the card check (:data:`energy_badge.card.PIPELINE_TAG_TASKS`) already agrees.
-_OPTIMUM_TO_TASK: Mapping[str, str] = {
-    "text-classification": "text-classification",
-    "feature-extraction": "sentence-similarity",
-    "question-answering": "question-answering",
-    "text2text-generation": "summarization",
-    "text-generation": "text-generation",
-    "image-classification": "image-classification",
-    "object-detection": "object-detection",
-    "automatic-speech-recognition": "automatic-speech-recognition",
-    "image-to-text": "image-to-text",
-    "text-to-image": "text-to-image",
-}
-
 #: Hub tags (and common names) optimum has no synonym for, mapped before optimum's synonyms.
 #: ``image-text-to-text`` (small vision-language models) writes text about an image: the
 #: image-to-text workload captions images.
@@ -156,9 +141,13 @@ def task_for_pipeline_tag(pipeline_tag: str | None) -> TaskChoice:
         return TaskChoice(tag, tag)
     name = _HUB_ALIASES.get(tag)
     if name is None:
-        from optimum.exporters.tasks import TasksManager
+        from energy_badge.errors import UsageError
+        from energy_badge.run.fit import resolve_task
 
-        name = _OPTIMUM_TO_TASK.get(TasksManager.map_from_synonym(tag))
+        try:
+            name = resolve_task(tag)
+        except UsageError:
+            name = None
     if name is None or name not in TASKS:
         return TaskChoice(
             tag, None, f"pipeline tag {tag!r} names no task energy-badge measures ({', '.join(TASKS)})"
