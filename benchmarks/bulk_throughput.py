@@ -1,4 +1,4 @@
-"""Badges per GPU-hour for a bulk run: full vs sampled protocol, sequential vs pipelined.
+"""Badges per GPU-hour for a bulk run: full vs sampled protocol, and each part of the pipeline.
 
 Two parts, said apart:
 
@@ -11,21 +11,32 @@ Two parts, said apart:
 * **Modelled** (a cost model, not a run): what happens around it. Per model: download its files
   (``size / bandwidth``), verify them (sha256 at ``verify`` bytes/s), read the weights into host
   memory, copy them to the GPU, prepare the inputs (tokenize, decode and resize images), the idle
-  sample (5 s), then the measurement. *Sequential*: each step after the other, the GPU held
-  throughout (the bulk job's loop before issue 16). *Prefetch* (what is implemented:
-  ``energy_badge.bulk.prefetch``, one model ahead): the next model's download and verification
-  run during this one's measurement; the rest stays on the GPU's path. *Pipelined* (modelled,
-  not implemented beyond the prefetch): download, verification, host load and
-  input preparation of the next models run while the current one is measured (one model ahead,
-  within the disk budget); only the copy to the GPU, the idle sample and the measurement hold the
-  GPU, and the idle baseline is reused for ``--idle-ttl`` seconds (a fresh sample when older).
-  A model whose off-GPU work takes longer than the previous one's GPU work makes the GPU wait:
-  that wait counts as idle.
+  sample (5 s), then the measurement. The configurations, each adding one part to the one above:
+
+  1. *sequential*: each step after the other, the GPU held throughout (bulk before issue 16);
+  2. *+ prefetch* (built: ``energy_badge.bulk.prefetch``, one model ahead): the next model's
+     download and verification run during this one's measurement;
+  3. *+ idle reuse* (built: ``energy_badge.meter.baseline``, ``--idle-reuse``): one idle sample
+     per ``--idle-ttl`` seconds on the GPU, shared by the models measured meanwhile;
+  4. *+ inputs ahead* (built: ``energy_badge.ahead``, ``energy_badge.run.prepared``): the
+     prefetcher also prepares the next model's inputs, on a weightless copy of its runner, into the
+     prepared-input cache; its measurement then prepares only the probe (10 of 1000 batches) to
+     check the fingerprint. A model whose preprocessing has the fingerprint of one prepared
+     earlier needs no preparation at all: ``--input-reuse`` is the share of models that do (an
+     assumption, 0.8 by default: most models of a task are fine-tunes of a few base models and
+     keep their tokenizer or image processor), which shortens the off-GPU work only;
+  5. *pipelined* (modelled, not built): also the next model's weights are read into host memory
+     during the current measurement; only the copy to the GPU, the idle sample and the
+     measurement hold it.
+
+  Where a model's off-GPU work takes longer than the previous one's GPU work, the GPU waits: that
+  wait counts as idle.
 
 Printed per task and configuration: badges per GPU-hour, the GPU's idle share (time the GPU is
 held but runs no model work: downloads, loads, preparation, idle samples, waiting for the
-pipeline) and the gain of each part. The parameters are flags (defaults: an H100, a 1 Gb/s
-link); ``--task`` restricts the tasks.
+pipeline), the gain of each part, and the floor the protocol itself sets (the warm-up and the
+fewest windows it may stop at), which no pipeline removes. The parameters are flags (defaults:
+an H100, a 1 Gb/s link); ``--task`` restricts the tasks.
 
 Usage::
 
@@ -35,6 +46,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 from collections.abc import Sequence
@@ -137,29 +149,40 @@ def costs(task: Task, measure_s: float, args: argparse.Namespace) -> Costs:
     )
 
 
-def sequential(c: Costs) -> tuple[float, float]:
-    """(GPU-held seconds per model, busy seconds) when every step runs after the other."""
-    held = c.download + c.verify + c.host_load + c.gpu_copy + c.prepare + c.idle + c.measure
-    return held, c.measure
+#: The configurations, in the order each adds its part (see the module docstring).
+MODES = ("sequential", "+ prefetch", "+ idle reuse", "+ inputs ahead", "pipelined")
+#: The share of a model's preparation its measurement still does with inputs prepared ahead (the probe).
+PROBE_SHARE = 0.01
 
 
-def prefetched(c: Costs) -> tuple[float, float]:
-    """(GPU-held seconds per model, busy seconds) with what is implemented: the next model's
-    download and verification run during this one's measurement (``energy_badge.bulk.prefetch``);
-    loading, preparation and the idle sample stay on the GPU's path."""
-    off_gpu = c.download + c.verify
-    on_gpu = c.host_load + c.gpu_copy + c.prepare + c.idle + c.measure
-    return max(on_gpu, off_gpu), c.measure
+def held(c: Costs, mode: str, idle_ttl: float, input_reuse: float) -> float:
+    """GPU-held seconds per model in steady state under ``mode``."""
+    if mode == "sequential":
+        return c.download + c.verify + c.host_load + c.gpu_copy + c.prepare + c.idle + c.measure
+    off_gpu = c.download + c.verify  # the next model's, during this one's measurement
+    idle, prepare = c.idle, c.prepare
+    if mode != "+ prefetch":  # idle reuse: a fresh sample once per idle_ttl seconds
+        rough = c.host_load + c.gpu_copy + c.prepare + c.measure
+        idle = c.idle * min(1.0, rough / idle_ttl) if idle_ttl > 0 else c.idle
+    host_load = c.host_load
+    if mode in ("+ inputs ahead", "pipelined"):
+        off_gpu += c.prepare * (1.0 - input_reuse)  # the next model's, unless its inputs are shared
+        prepare = c.prepare * PROBE_SHARE
+    if mode == "pipelined":
+        off_gpu += c.host_load
+        host_load = 0.0
+    return max(host_load + c.gpu_copy + prepare + idle + c.measure, off_gpu)
 
 
-def pipelined(c: Costs, idle_ttl: float) -> tuple[float, float]:
-    """(GPU-held seconds per model, busy seconds) in steady state with one model prefetched."""
-    off_gpu = c.download + c.verify + c.host_load + c.prepare  # the next model's, meanwhile
-    on_gpu = c.gpu_copy + c.measure
-    cycle = max(on_gpu, off_gpu)
-    # A fresh idle sample once per idle_ttl seconds, shared by the models measured meanwhile.
-    idle = c.idle * min(1.0, cycle / idle_ttl) if idle_ttl > 0 else c.idle
-    return max(on_gpu + idle, off_gpu), c.measure
+#: Per-query times (ms) at which the protocol's floor is printed for 1000-query workloads.
+FLOOR_QUERY_MS = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+def protocol_floor(pass_s: float, config: MeterConfig) -> float:
+    """The fewest GPU seconds the full protocol spends on a model whose pass lasts ``pass_s``:
+    the warm-up, then ``min_repetitions`` windows, each of whole passes lasting ``min_window_s``."""
+    window = math.ceil(config.min_window_s / pass_s - 1e-9) * pass_s
+    return min(config.warmup_max_s, pass_s) + config.min_repetitions * window
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pcie", type=float, default=20e9, help="host to GPU copy, bytes/s")
     parser.add_argument("--idle", type=float, default=5.0, help="idle sample, s")
     parser.add_argument("--idle-ttl", type=float, default=600.0, help="reuse an idle baseline this long, s")
+    parser.add_argument(
+        "--input-reuse", type=float, default=0.8, help="share of models whose prepared inputs are reused"
+    )
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--noise", type=float, default=0.005, help="run-to-run noise per window")
     parser.add_argument("--seed", type=int, default=1)
@@ -178,39 +204,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"cost model: download {args.bandwidth / 1e6:g} MB/s, verify {args.verify / 1e9:g} GB/s, "
         f"host load {args.disk / 1e9:g} GB/s, GPU copy {args.pcie / 1e9:g} GB/s, idle sample "
-        f"{args.idle:g} s (pipelined: reused for {args.idle_ttl:g} s); measurement GPU time from the real "
-        f"protocols on the simulated GPU ({args.trials} runs each, {100 * args.noise:g} % noise, target 1 %)"
+        f"{args.idle:g} s (reused for {args.idle_ttl:g} s), inputs reused for {args.input_reuse:.0%} "
+        f"of models; measurement GPU time from the real protocols on the simulated GPU ({args.trials} "
+        f"runs each, {100 * args.noise:g} % noise, target 1 %)"
     )
+    config = MeterConfig()
     for task in TASKS:
         if args.task and task.name != args.task:
             continue
         print(f"\n{task.name}: {1000 * task.query_s:g} ms a query, {task.model_bytes / 1e9:g} GB of weights")
-        head = f"  {'configuration':22} {'measure s':>9} {'measured':>8} {'GPU s/model':>11}"
+        head = f"  {'configuration':24} {'measure s':>9} {'measured':>8} {'GPU s/model':>11}"
         print(f"{head} {'badges/GPU-h':>12} {'GPU idle':>8}")
         rates = {}
         for protocol in ("full", "sampled"):
             measure_s, fraction = measurement_seconds(task, protocol, args.trials, args.seed, args.noise)
             c = costs(task, measure_s, args)
-            for mode in ("sequential", "prefetch", "pipelined"):
-                if mode == "sequential":
-                    held, busy = sequential(c)
-                elif mode == "prefetch":
-                    held, busy = prefetched(c)
-                else:
-                    held, busy = pipelined(c, args.idle_ttl)
-                rate = 3600.0 / held
+            for mode in MODES:
+                seconds = held(c, mode, args.idle_ttl, args.input_reuse)
+                rate = 3600.0 / seconds
                 rates[(protocol, mode)] = rate
                 print(
-                    f"  {protocol + ', ' + mode:22} {measure_s:9.1f} {fraction:8.2f} {held:11.1f} "
-                    f"{rate:12.1f} {1 - busy / held:8.1%}"
+                    f"  {protocol + ', ' + mode:24} {measure_s:9.1f} {fraction:8.2f} {seconds:11.1f} "
+                    f"{rate:12.1f} {1 - c.measure / seconds:8.1%}"
                 )
-        base = rates[("full", "sequential")]
-        print(
-            f"  gains over full, sequential: sampled x{rates[('sampled', 'sequential')] / base:.2f}, "
-            f"prefetch x{rates[('full', 'prefetch')] / base:.2f}, "
-            f"pipelined x{rates[('full', 'pipelined')] / base:.2f}, "
-            f"both x{rates[('sampled', 'pipelined')] / base:.2f}"
+        steps = [("full", m) for m in MODES[:4]]
+        gains = ", ".join(
+            f"{b[1].lstrip('+ ')} x{rates[b] / rates[a]:.3f}" for a, b in zip(steps, steps[1:], strict=False)
         )
+        print(f"  gains of each part (full protocol): {gains}")
+        print(
+            f"  sampled protocol x{rates[('sampled', 'sequential')] / rates[('full', 'sequential')]:.2f}; "
+            f"everything built (sampled, + inputs ahead) x"
+            f"{rates[('sampled', '+ inputs ahead')] / rates[('full', 'sequential')]:.2f}; "
+            f"with the pipeline modelled x"
+            f"{rates[('sampled', 'pipelined')] / rates[('full', 'sequential')]:.2f}"
+        )
+        pass_s = 1000 * task.query_s
+        floor = protocol_floor(pass_s, config)
+        print(
+            f"  the full protocol's floor (warm-up, then {config.min_repetitions} windows of whole passes "
+            f">= {config.min_window_s:g} s, nothing else): {floor:.1f} s a model, at most "
+            f"{3600 / floor:.0f} badges/GPU-h"
+        )
+    bounds = ", ".join(f"{q:g} ms {3600 / protocol_floor(q, MeterConfig()):.0f}" for q in FLOOR_QUERY_MS)
+    print(f"\nthe floor's badges/GPU-h bound for 1000-query workloads, by ms a query: {bounds}")
     return 0
 
 

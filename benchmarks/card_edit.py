@@ -33,20 +33,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 CARDS = Path(__file__).resolve().parent.parent / "tests" / "cards"
+sys.path.insert(0, str(CARDS.parent))
 
-METADATA = {
-    "stars": 4,
-    "task": "text-classification",
-    "wh_per_1k_queries": {"value": 0.42, "ci95_low": 0.4, "ci95_high": 0.44},
-    "hardware": "NVIDIA H100 80GB HBM3",
-    "hardware_class": "H100",
-    "workload": "text-classification@1.0.0",
-    "rating_table": "2025.06",
-    "measured_at": "2025-06-01",
-    "tool": "energy-badge 0.1.0",
-    "result": "energy/result.json",
-}
-BADGE = "[![AI energy: ★★★★☆ 0.42 Wh/1k](energy/badge.svg)](energy/result.json)"
+from card_samples import BADGE, METADATA  # noqa: E402 - the tests' card data (tests/card_samples.py)
 
 FILLER = (
     "The model was evaluated on held-out data; results may differ on other domains, and users should "

@@ -107,6 +107,9 @@ class MeasureOptions:
         sample_seed: the sampled protocol's seed (default: a fresh random one, recorded).
         workload: run this workload instead of the task's canonical one (``--workload aes``:
             :func:`energy_badge.aes_workload.load_aes_workload`); recorded, never canonical.
+        reuse_inputs: share prepared inputs with earlier measurements of this process whose
+            preprocessing has the same fingerprint (:mod:`energy_badge.run.prepared`; bulk runs);
+            recorded in ``workload.preparation``.
     """
 
     revision: str | None = None
@@ -126,6 +129,7 @@ class MeasureOptions:
     protocol: Literal["full", "sampled"] = "full"
     sample_seed: int | None = None
     workload: Workload | None = field(default=None, repr=False)
+    reuse_inputs: bool = False
 
 
 def measure_model(
@@ -190,10 +194,12 @@ def measure_model(
             token=options.token,
             endpoint=options.endpoint,
         )
-        _set_reasoning(runner, task, options)
+        set_reasoning_mode(runner, task, options)
         doing = "tokenizing" if runner.preprocessing == "tokenizer" else "preprocessing"
         emit(StageEvent(f"{doing} {len(run_workload.queries)} queries"))
-        runner.prepare(run_workload)
+        from energy_badge.run.prepared import default_prepared_cache
+
+        runner.prepare(run_workload, cache=default_prepared_cache() if options.reuse_inputs else None)
         n_queries = len(run_workload.queries)
         warmup_queries: dict[str, int] = {}
         repetitions = config.max_repetitions if options.energy else config.min_repetitions
@@ -259,7 +265,10 @@ def measure_model(
     counts = runner.input_token_counts
     record = _workload_record(run_workload, options.batch_size, counts, runner.truncated_queries)
     record = dataclasses.replace(
-        record, generation_config=generation_record(runner), reasoning=_reasoning_record(runner, main)
+        record,
+        generation_config=generation_record(runner),
+        reasoning=_reasoning_record(runner, main),
+        preparation=runner.preparation,
     )
     result = EnergyResult(
         schema_version=SCHEMA_VERSION,
@@ -312,7 +321,7 @@ def measure_model(
     return with_policy(result)
 
 
-def _set_reasoning(runner: object, task: str, options: MeasureOptions) -> None:
+def set_reasoning_mode(runner: object, task: str, options: MeasureOptions) -> None:
     """Pass ``--reasoning`` to a text-generation runner; refuse it for other tasks."""
     from energy_badge.run.generation import TextGenerationRunner
 
@@ -375,6 +384,7 @@ def _settings(config: MeterConfig) -> MeterSettings:
         allow_shared_gpu=config.allow_shared_gpu,
         sample_interval_s=config.sample_interval_s,
         strict=config.strict,
+        idle_reuse_s=config.idle_reuse_s,
     )
 
 

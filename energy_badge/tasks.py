@@ -14,10 +14,12 @@ The one place that decides both:
   to one of the tasks with a canonical workload (:data:`energy_badge.workload.TASKS`), by the same
   resolution the loader uses (:func:`energy_badge.run.fit.resolve_task`), after a few Hub tags
   optimum has no synonym for. A tag that names none of them (or no tag at all) gives no task and
-  the reason.
+  the reason, and so does a tag whose synonym the loader refuses
+  (:data:`energy_badge.run.fit.REFUSED_SYNONYMS`: ``translation`` is no summarization,
+  ``image-feature-extraction`` no sentence embedding).
 
-Importing this module is cheap: optimum (about 5-10 s to import) is imported only when a tag is
-mapped, once.
+Importing this module is cheap, and so is mapping a tag: optimum's synonyms are read from the table
+generated from it (:mod:`energy_badge.run.optimum_table`), not from an import of optimum.
 """
 
 from __future__ import annotations
@@ -98,11 +100,6 @@ _HUB_ALIASES: Mapping[str, str] = {
     "image-text-to-text": "image-to-text",
 }
 
-#: Tags that optimum maps onto a task whose workload does not measure what the model is for.
-_REFUSED: Mapping[str, str] = {
-    "translation": "translation models are not measured on the summarization workload",
-}
-
 
 @dataclass(frozen=True)
 class TaskChoice:
@@ -128,15 +125,17 @@ def task_for_pipeline_tag(pipeline_tag: str | None) -> TaskChoice:
 
     Returns:
         A :class:`TaskChoice`: ``task`` is one of :data:`energy_badge.workload.TASKS`, or None with
-        the reason (no tag; a tag no workload measures).
+        the reason (no tag; a tag no workload measures; a tag optimum maps onto a task whose
+        workload does not measure what the model is for).
     """
+    from energy_badge.run.fit import REFUSED_SYNONYMS
     from energy_badge.workload import TASKS
 
     if not pipeline_tag:
         return TaskChoice(None, None, "the model has no pipeline tag on the Hub: give --task")
     tag = pipeline_tag.strip()
-    if tag in _REFUSED:
-        return TaskChoice(tag, None, f"pipeline tag {tag!r}: {_REFUSED[tag]}")
+    if tag in REFUSED_SYNONYMS:
+        return TaskChoice(tag, None, f"pipeline tag {tag!r}: {REFUSED_SYNONYMS[tag]}")
     if tag in TASKS:
         return TaskChoice(tag, tag)
     name = _HUB_ALIASES.get(tag)

@@ -6,7 +6,8 @@ What is simulated, and only that:
   ``pipeline_tag`` as the test sets it;
 - the measurement (library-level test): injected, returning SYNTHETIC results from
   tests/results_factory.py for the task the job asked for. The tag -> task mapping is the real
-  one (optimum's TasksManager synonyms, imported for real).
+  one (optimum's TasksManager synonyms, from the table generated from it and checked against
+  it by tests/test_optimum_table.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from energy_badge.bulk.report import write_reports
 from energy_badge.bulk.state import StateStore
 from energy_badge.cli import main
 from energy_badge.errors import UsageError
+from energy_badge.run.fit import REFUSED_SYNONYMS
 from energy_badge.workload import canonical_spec
 
 CARD = b"---\nlicense: mit\n---\n\n# A model\n"
@@ -104,6 +106,30 @@ def test_a_model_file_is_measured_per_pipeline_tag_and_untaggable_models_are_ski
         assert summary.measured == 0 and len(measure.calls) == 3
         assert hub.count("GET", r"/api/models/alice/missing") == missing_reads  # a permanent failure
         assert sorted(again.row_ids) == sorted(plan.row_ids)
+
+
+def test_tags_optimum_sends_to_feature_extraction_but_whose_models_embed_no_sentences_are_skipped(
+    hub, tmp_path
+):
+    """Simulated: the Hub (pipeline tags set by the test) and the measurement (injected, never
+    called here). An image embedder, a mask generator, a pretraining checkpoint and optimum's
+    ``default`` tag all map to feature-extraction in optimum, whose workload here embeds sentences:
+    each is skipped with the reason, nothing is measured."""
+    tags = ("image-feature-extraction", "mask-generation", "pretraining", "default")
+    for tag in tags:
+        hub.create_repo(f"alice/{tag}", {"README.md": CARD}, pipeline_tag=tag)
+    clock, measure = FakeClock(), Measured()
+    refs = [ModelRef(f"alice/{tag}", None, f"models.txt:{i}") for i, tag in enumerate(tags, 1)]
+    config = BulkConfig(task="auto", publish="none", hardware_class="H100", endpoint=hub.url)
+    with StateStore(tmp_path / "s.sqlite") as state:
+        plan, summary = BulkJob(state, config, measure=measure, sleep=clock.sleep, clock=clock).execute(refs)
+        rows = {r.model: r for r in state.rows(plan.row_ids, light=True)}
+    assert measure.calls == [] and summary.measured == 0
+    for tag in tags:
+        row = rows[f"alice/{tag}"]
+        assert (row.status, row.reason_code) == ("skipped", "no-task"), tag
+        assert row.reason == f"pipeline tag {tag!r}: {REFUSED_SYNONYMS[tag]}"
+    assert "not measured on the sentence-similarity workload" in rows["alice/image-feature-extraction"].reason
 
 
 def test_bulk_search_blip_pipeline_tag_image_to_text_task_auto(hub, tmp_path):

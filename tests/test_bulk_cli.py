@@ -181,7 +181,7 @@ def _start(models: Path, state: Path, hub: HubServer, tmp_path: Path) -> subproc
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     command = [sys.executable, "-m", "energy_badge", "bulk", str(models), "--task", "text-classification",
                "--state", str(state), "-o", str(tmp_path / "report"), *FAST,
-               "--min-window", "1.5"]  # fmt: skip
+               "--min-window", "0.75"]  # fmt: skip
     return subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

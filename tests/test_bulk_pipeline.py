@@ -76,14 +76,17 @@ class _Gate:
         return self.real.wait(timeout)
 
 
-def _measure(monkeypatch, fetch_started: threading.Event | None = None, before=None) -> float:
-    """GPU Wh per 1000 queries of a CPU-bound pass on the simulated 300 W GPU, CPU-time clock."""
+def _measure(monkeypatch, before=None, window: float = 0.1) -> float:
+    """GPU Wh per 1000 queries of a CPU-bound pass on the simulated 300 W GPU, CPU-time clock,
+    windows of at least ``window`` seconds."""
     clock = CPUClock()
     install_fake_nvml(
         monkeypatch, gpus=[FakeGPU(name="NVIDIA H100 80GB HBM3", power_trace=300.0)], clock=clock
     )
     meter = EnergyMeter(
-        MeterConfig(min_repetitions=2, max_repetitions=2, min_window_s=0.1, idle_seconds=0, warmup_passes=0),
+        MeterConfig(
+            min_repetitions=2, max_repetitions=2, min_window_s=window, idle_seconds=0, warmup_passes=0
+        ),
         clock=clock,
     )
 
@@ -168,3 +171,56 @@ def test_the_bulk_loop_prefetches_the_next_model_while_measuring(hub, tmp_path):
     assert got_next.is_set() and fetched[0] == ("alice/m1", hub.head("alice/m1"))
     assert ("alice/m0", hub.head("alice/m0")) not in fetched  # the one measured first is not prefetched
     assert ("alice/m1", hub.head("alice/m1")) not in pre._held  # measured: released
+
+
+class _Stop(Exception):
+    """Ends a background preparation once the measurement it ran beside is over."""
+
+
+def test_preparing_the_next_models_inputs_pauses_during_windows(monkeypatch, tmp_path):
+    """Simulated: the GPU (300 W) and time (this process's CPU time, so another thread's CPU work
+    inside a window inflates its energy). Real: a tiny ViT's runner built without weights, the
+    image-classification workload's pictures decoded and resized by its real image processor
+    (``energy_badge.ahead.prepare_ahead``), in the prefetcher's thread beside the measurement.
+    Windows of 0.5 s, long beside one preparation step (a picture decoded and resized). Pausing
+    before each picture while a window is open leaves the figure where a quiet run puts it; the
+    same preparation not pausing (the control) raises it."""
+    from tiny_media_models import build_media_model
+
+    from energy_badge.ahead import prepare_ahead
+    from energy_badge.measure import MeasureOptions
+    from energy_badge.run.prepared import PreparedCache
+
+    model = build_media_model("image-classification", tmp_path / "vit")
+    quiet = _measure(monkeypatch, window=0.5)
+    results = {}
+    for name in ("gated", "ungated"):
+        stop, started = threading.Event(), threading.Event()
+
+        def after(model_id: str, revision: str, pause, stop=stop, started=started) -> None:
+            def step() -> None:
+                started.set()
+                if stop.is_set():
+                    raise _Stop
+                pause()
+
+            prepare_ahead(
+                model_id, "image-classification", MeasureOptions(), pause=step, cache=PreparedCache()
+            )
+
+        always = threading.Event()
+        always.set()
+        pre = Prefetcher(lambda m, r, p: 0, quiet=quiet_gate() if name == "gated" else always, after=after)
+        try:
+            with monkeypatch.context() as mp:
+
+                def want(pre=pre, started=started) -> None:
+                    pre.want([(str(model), "local")])
+                    assert started.wait(30)  # the preparation is running before the first window
+
+                results[name] = _measure(mp, before=want, window=0.5)
+        finally:
+            stop.set()
+            pre.close(timeout=30)
+    assert results["gated"] == pytest.approx(quiet, rel=0.25)  # within the run's own noise
+    assert results["ungated"] > 1.3 * quiet  # the control: the same work inside the windows

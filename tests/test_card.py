@@ -16,6 +16,7 @@ from pathlib import Path
 import huggingface_hub
 import jsonschema
 import pytest
+from card_samples import BADGE, METADATA
 from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from ruamel.yaml import YAML
 
@@ -34,19 +35,6 @@ from energy_badge.errors import EXIT_INPUT, InvalidFileError
 
 CARDS = Path(__file__).parent / "cards"
 
-METADATA = {
-    "stars": 4,
-    "task": "text-classification",
-    "wh_per_1k_queries": {"value": 0.42, "ci95_low": 0.4, "ci95_high": 0.44},
-    "hardware": "NVIDIA H100 80GB HBM3",
-    "hardware_class": "H100",
-    "workload": "text-classification@1.0.0",
-    "rating_table": "2025.06",
-    "measured_at": "2025-06-01",
-    "tool": "energy-badge 0.1.0",
-    "result": "energy/result.json",
-}
-BADGE = "[![AI energy: ★★★★☆ 0.42 Wh/1k](energy/badge.svg)](energy/result.json)"
 
 GOOD_CARDS = [
     "blank_line_before_front_matter.md",

@@ -136,12 +136,12 @@ def test_campaign_runs_every_job_once_and_the_report_recomputes_them(simulated_e
 
 def test_a_job_cut_off_by_the_budget_writes_no_result_and_stops_that_task(simulated_env, tmp_path):
     """Simulated: NVML (one H100 at 300 W) in every subprocess. The smallest calibration model's
-    measure has a 120 s idle sample, longer than a 15 s budget (1 s margin, jobs start with 3 s
-    left): it is killed when the budget runs out, writes no result, and the task's next model is
-    not started."""
+    measure has a 120 s idle sample, longer than a 12 s budget (1 s margin, jobs start with 2 s
+    left; the campaign's own start, building both models, takes about 3 s): it is killed when the
+    budget runs out, writes no result, and the task's next model is not started."""
     results, models = tmp_path / "results", tmp_path / "models"
     slow = FAST.replace("--idle-seconds 0.1", "--idle-seconds 120")  # an idle sample longer than the budget
-    budget = 15
+    budget = 12
     proc = campaign(
         simulated_env,
         results,
@@ -155,7 +155,7 @@ def test_a_job_cut_off_by_the_budget_writes_no_result_and_stops_that_task(simula
         "--margin",
         "1",
         "--min-job",
-        "3",
+        "2",
         budget=str(budget),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from card_samples import METADATA
 from click.testing import CliRunner
 from hub_server import running_hub
 from results_factory import write_result_file
@@ -46,18 +47,6 @@ REPO = "alice/tiny-classifier"
 ALICE = "hf_aliceWriteToken0123456789abcdef"
 SECRET = "hf_SECRETsecretSECRETsecret0123456789"
 CARD = b"---\nlicense: mit\n---\n# Tiny classifier\n\nA small model.\n"
-METADATA = {
-    "stars": 4,
-    "task": "text-classification",
-    "wh_per_1k_queries": {"value": 0.42, "ci95_low": 0.4, "ci95_high": 0.44},
-    "hardware": "NVIDIA H100 80GB HBM3",
-    "hardware_class": "H100",
-    "workload": "text-classification@1.0.0",
-    "rating_table": "2025.06",
-    "measured_at": "2025-06-01",
-    "tool": "energy-badge 0.1.0",
-    "result": "energy/result.json",
-}
 BADGE = "[![AI energy](energy/badge.svg)](energy/result.json)"
 
 

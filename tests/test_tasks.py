@@ -2,7 +2,8 @@
 ``--task auto`` picks from a Hub pipeline tag.
 
 Nothing is simulated but the results: they are SYNTHETIC (tests/results_factory.py), one per
-task. The tag mapping runs optimum's real TasksManager.
+task. The tag mapping reads optimum's TasksManager synonyms (the table generated from it and
+checked against the live TasksManager by tests/test_optimum_table.py).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from energy_badge.bulk.throttle import (
 )
 from energy_badge.errors import InputError, UsageError
 from energy_badge.hub.retry import DEFAULT_MAX_WAIT_S
-from energy_badge.meter import MeterConfig
+from energy_badge.meter import DEFAULT_IDLE_REUSE_S, MeterConfig
 
 __all__ = [
     "NOT_PUBLISHABLE",
@@ -83,7 +83,9 @@ class BulkConfig:
             ``commit`` (commit to ``main``).
         dry_run: plan only: resolve revisions and write the state's rows, measure and write nothing.
         energy, queries, device, meter: how to measure (see :class:`~energy_badge.measure.MeasureOptions`);
-            anything but the defaults makes results non-canonical, so they are never published.
+            anything but the defaults makes results non-canonical, so they are never published. The
+            default meter reuses an idle sample for up to ``DEFAULT_IDLE_REUSE_S`` (600 s) on the
+            same GPU (:mod:`energy_badge.meter.baseline`; recorded with its age).
         protocol: ``sampled`` (the default: a stratified sample, its interval holding the sampling
             error; published only when within the target) or ``full`` (:mod:`energy_badge.protocol`).
         prefetch: models whose files are downloaded ahead, while the current one is measured
@@ -112,7 +114,7 @@ class BulkConfig:
     energy: bool = True
     queries: int | None = None
     device: str | None = None
-    meter: MeterConfig = field(default_factory=MeterConfig)
+    meter: MeterConfig = field(default_factory=lambda: MeterConfig(idle_reuse_s=DEFAULT_IDLE_REUSE_S))
     protocol: str = "sampled"
     prefetch: int = 1
     prefetch_max_bytes: int | None = 50 * 2**30
@@ -165,6 +167,7 @@ class BulkConfig:
             "energy": self.energy,
             "device": self.device,
             "protocol": self.protocol,
+            "reuse_inputs": True,
             "meter": self.meter.to_dict(),
             "endpoint": resolve_endpoint(self.endpoint),
         }

@@ -104,11 +104,14 @@ class BulkJob:
             and config.energy
             and not config.dry_run
         ):
-            from energy_badge.bulk.prefetch import Prefetcher, hub_fetch
+            from energy_badge.bulk.prefetch import Prefetcher, hub_fetch, prepare_ahead_for
 
             fetch = hub_fetch(token=config.token, endpoint=config.endpoint)
             self.context.prefetcher = Prefetcher(
-                fetch, depth=config.prefetch, max_bytes=config.prefetch_max_bytes
+                fetch,
+                depth=config.prefetch,
+                max_bytes=config.prefetch_max_bytes,
+                after=prepare_ahead_for(self.context),
             )
         self.publishing = Publishing(self.context)
         self._planner = Planner(self.context)

@@ -19,8 +19,14 @@ Bounds:
   ``tests/test_bulk_pipeline.py`` checks on the simulated GPU that a CPU-heavy fetch that
   pauses leaves the measured figure unchanged, and that one that does not pause changes it.
 
+Once a model's files are in, an ``after`` hook may do more for it in the same thread: the bulk
+run prepares its inputs ahead (:func:`energy_badge.ahead.prepare_ahead`: tokenizing or
+preprocessing the workload for a weightless copy of its runner, into the prepared-input cache its
+measurement reads, pausing before each batch while a window is open).
+
 A prefetch that fails is only recorded (:attr:`Prefetcher.failed`): the measurement then
-downloads the files itself and reports its own error. The thread never raises.
+downloads the files (or prepares the inputs) itself and reports its own error. The thread never
+raises.
 """
 
 from __future__ import annotations
@@ -28,13 +34,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["Prefetched", "Prefetcher", "hub_fetch"]
+if TYPE_CHECKING:
+    from energy_badge.bulk.context import RunContext
+
+__all__ = ["Prefetched", "Prefetcher", "hub_fetch", "prepare_ahead_for"]
 
 #: ``fetch(model, revision, pause) -> bytes``: bring a model's files into the local cache,
 #: calling ``pause()`` between its steps (files, chunks): it returns at once unless a measured
 #: window is open, and then when it closes.
 FetchFn = Callable[[str, str, Callable[[], None]], int]
+#: ``after(model, revision, pause)``: more work for a model once its files are in (preparing its
+#: inputs: :func:`energy_badge.ahead.prepare_ahead`), pausing the same way.
+AfterFn = Callable[[str, str, Callable[[], None]], None]
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,8 @@ class Prefetcher:
         depth: models fetched ahead of the one being measured.
         max_bytes: disk budget for prefetched, not yet measured files (None: no limit).
         quiet: waited on before each model (default: the meters' window gate).
+        after: called for each model once its files are fetched (its inputs prepared ahead);
+            a failure there is recorded like a failed fetch, and the files stay fetched.
     """
 
     def __init__(
@@ -69,10 +84,12 @@ class Prefetcher:
         depth: int = 1,
         max_bytes: int | None = None,
         quiet: threading.Event | None = None,
+        after: AfterFn | None = None,
     ) -> None:
         from energy_badge.meter.loop import quiet_gate
 
         self._fetch = fetch
+        self._after = after
         self.depth = max(0, depth)
         self.max_bytes = max_bytes
         self._quiet = quiet if quiet is not None else quiet_gate()
@@ -137,6 +154,14 @@ class Prefetcher:
                 with self._cond:
                     self._held[item] = size
                     self.done.append(Prefetched(item[0], item[1], size))
+                if self._after is not None and not self._closed:
+                    try:
+                        self._after(*item, self._pause)
+                    except Exception as error:  # the measurement prepares (and reports) it itself
+                        with self._cond:
+                            self.failed.append(
+                                (*item, f"preparing its inputs: {type(error).__name__}: {error}"[:300])
+                            )
             with self._cond:
                 self._seen.add(item)
                 if self._wanted and self._wanted[0] == item:
@@ -159,3 +184,22 @@ def hub_fetch(*, token: str | None = None, endpoint: str | None = None) -> Fetch
         return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
     return fetch
+
+
+def prepare_ahead_for(context: RunContext) -> AfterFn:
+    """The bulk run's ``after`` hook: prepare a fetched model's inputs for the task its row is
+    queued for, with the options its measurement will have (:func:`energy_badge.ahead.prepare_ahead`)."""
+
+    def after(model: str, revision: str, pause: Callable[[], None]) -> None:
+        import dataclasses
+
+        from energy_badge.ahead import prepare_ahead
+        from energy_badge.bulk.executors import measure_options
+
+        tasks = {r.task for r in list(context.rows.values()) if (r.model, r.revision) == (model, revision)}
+        options = measure_options(context.config.measure_options(), revision)
+        options = dataclasses.replace(options, token=context.config.token)
+        for task in sorted(tasks):
+            prepare_ahead(model, task, options, pause=pause)
+
+    return after

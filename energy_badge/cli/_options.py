@@ -1,8 +1,10 @@
-"""Options shared by the commands that measure (``measure``, ``bulk``, ``serve``, ``worker``), and
-the ``--table`` option of every command that rates.
+"""Options shared by the commands that measure (``measure``, ``bulk``, ``serve``, ``worker``, and
+``advise`` with a protocol of its own), and the ``--table`` option of every command that rates.
 
 One definition, so the flags, their defaults and their help read the same everywhere, and one
-place (:func:`meter_config`) that turns them into the meter's settings.
+place (:func:`meter_config`) that turns them into the meter's settings. Where an option means
+something else under ``advise``'s protocol (``--no-energy``, ``--queries``, ``--revision``,
+``--trust-remote-code``, ``--allow-pickle``), its factory takes the command's help text.
 """
 
 from __future__ import annotations
@@ -11,6 +13,42 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+
+#: What an option factory returns: a decorator that adds the option to a click command.
+OptionDecorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+# -- options whose meaning depends on the command's protocol: one definition each (the flag, its
+# -- type and default), the help text the command's own, so each command's --help stays true for it
+
+
+def no_energy_option(help: str) -> OptionDecorator:
+    """``--no-energy`` (``no_energy``, a flag); ``help`` says what the command measures without the meter."""
+    return click.option("--no-energy", is_flag=True, help=help)
+
+
+def queries_option(help: str, *, default: int | None = None) -> OptionDecorator:
+    """``--queries N`` (``queries``): 1 to 1000 of the canonical workload's queries; ``help`` says
+    what the command runs them for, and a ``default`` is shown in ``--help``."""
+    shown: dict[str, Any] = {} if default is None else {"default": default, "show_default": True}
+    return click.option("--queries", type=click.IntRange(1, 1000), help=help, **shown)
+
+
+def revision_option(help: str) -> OptionDecorator:
+    """``--revision REV`` (``revision``): a Hub branch, tag or commit; ``help`` says what the command
+    does with it."""
+    return click.option("--revision", help=help)
+
+
+def trust_remote_code_option(help: str) -> OptionDecorator:
+    """``--trust-remote-code`` (``trust_remote_code``, a flag): let the model's own Python code run."""
+    return click.option("--trust-remote-code", is_flag=True, help=help)
+
+
+def allow_pickle_option(help: str) -> OptionDecorator:
+    """``--allow-pickle`` (``allow_pickle``, a flag): let pickle-based weight files load."""
+    return click.option("--allow-pickle", is_flag=True, help=help)
+
 
 _DEVICE_OPTIONS = [
     click.option(
@@ -27,17 +65,12 @@ _DEVICE_OPTIONS = [
 ]
 
 _MEASUREMENT_OPTIONS = [
-    click.option(
-        "--no-energy",
-        is_flag=True,
-        help="Performance only, no energy meter (works on CPU; the result is non-canonical and never "
-        "published).",
+    no_energy_option(
+        "Performance only, no energy meter (works on CPU; the result is non-canonical and never published)."
     ),
-    click.option(
-        "--queries",
-        type=click.IntRange(1, 1000),
-        help="Run only the first N queries, 1 to 1000 (every canonical workload has 1000; a smoke run; "
-        "non-canonical).",
+    queries_option(
+        "Run only the first N queries, 1 to 1000 (every canonical workload has 1000; a smoke run; "
+        "non-canonical)."
     ),
     *_DEVICE_OPTIONS,
     click.option(
@@ -167,7 +200,7 @@ def device_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return _apply(_DEVICE_OPTIONS, fn)
 
 
-def protocol_option(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def protocol_option(default: str) -> OptionDecorator:
     """The ``--protocol full|sampled`` option with ``default`` (``measure``: full; ``bulk`` and
     the service: sampled)."""
     return click.option(
@@ -180,6 +213,19 @@ def protocol_option(default: str) -> Callable[[Callable[..., Any]], Callable[...
         "holds the sampling error and the noise, grown until it is within --target-ci (or to the "
         "whole workload); recorded, and said on the card.",
     )
+
+
+idle_reuse_option = click.option(
+    "--idle-reuse",
+    type=click.FloatRange(0, 3600),
+    default=600.0,  # meter.DEFAULT_IDLE_REUSE_S, not imported so --help stays light; a test ties them
+    show_default=True,
+    metavar="SECONDS",
+    help="Reuse the idle-power sample taken on the same GPU by an earlier measurement of this run when "
+    "it is at most this old, instead of sampling for --idle-seconds before each model (recorded in the "
+    "result with its age); 0: sample before every model.",
+)
+"""``--idle-reuse SECONDS`` (``idle_reuse``), for ``bulk`` and the service (``measure`` never reuses)."""
 
 
 def executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -215,6 +261,7 @@ def meter_config(opts: dict[str, Any], **overrides: Any) -> Any:
         "target_ci_rel": opts["target_ci"] / 100.0,
         "min_window_s": opts["min_window"],
         "idle_seconds": opts["idle_seconds"],
+        "idle_reuse_s": opts.get("idle_reuse", 0.0),
         "warmup_max_s": opts["warmup"],
         "gpu_index": opts["gpu_index"],
     }

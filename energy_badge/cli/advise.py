@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
-from energy_badge.cli._options import device_options
+from energy_badge.cli._options import (
+    allow_pickle_option,
+    device_options,
+    no_energy_option,
+    queries_option,
+    revision_option,
+    trust_remote_code_option,
+)
 from energy_badge.workload import TASKS
 
 if TYPE_CHECKING:
@@ -38,13 +45,7 @@ if TYPE_CHECKING:
     type=click.FloatRange(min=0, min_open=True),
     help="Recommend the least energy per query with p95 latency at most this many ms.",
 )
-@click.option(
-    "--queries",
-    type=click.IntRange(1, 1000),
-    default=100,
-    show_default=True,
-    help="Queries of the canonical workload each point runs.",
-)
+@queries_option("Queries of the canonical workload each point runs.", default=100)
 @click.option(
     "--quality-queries",
     type=click.IntRange(1, 1000),
@@ -52,11 +53,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="Queries whose outputs the quality guard compares with the canonical setting's.",
 )
-@click.option(
-    "--no-energy",
-    is_flag=True,
-    help="Latency and throughput only (no energy meter; works on the CPU); every output says so.",
-)
+@no_energy_option("Latency and throughput only (no energy meter; works on the CPU); every output says so.")
 @device_options
 @click.option("--min-repetitions", type=click.IntRange(1, 10), default=2, show_default=True)
 @click.option("--max-repetitions", type=click.IntRange(1, 10), default=3, show_default=True)
@@ -86,9 +83,9 @@ if TYPE_CHECKING:
     show_default=True,
     help="What to print (the files are written either way).",
 )
-@click.option("--revision", help="Hub branch, tag or commit (one model only).")
-@click.option("--trust-remote-code", is_flag=True, help="Allow the model's own Python code to run.")
-@click.option("--allow-pickle", is_flag=True, help="Allow pickle-based weight files (.bin/.pt).")
+@revision_option("Hub branch, tag or commit (one model only).")
+@trust_remote_code_option("Allow the model's own Python code to run.")
+@allow_pickle_option("Allow pickle-based weight files (.bin/.pt).")
 def advise(
     models: tuple[str, ...],
     task: str,

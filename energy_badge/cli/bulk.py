@@ -14,6 +14,7 @@ import click
 
 from energy_badge.cli._options import (
     executor_options,
+    idle_reuse_option,
     measurement_options,
     meter_config,
     protocol_option,
@@ -120,6 +121,7 @@ def _default_report_dir(state_path: str) -> Path:
 )
 @measurement_options
 @protocol_option("sampled")
+@idle_reuse_option
 @table_option
 @click.option(
     "-o",
@@ -166,6 +168,7 @@ def bulk(
     report_dir: str | None,
     verbose: bool,
     protocol: str = "sampled",
+    idle_reuse: float = 600.0,
 ) -> None:
     """Measure (and badge) many Hub models: from MODELS_FILE, or from a Hub query.
 

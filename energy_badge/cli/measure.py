@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
-from energy_badge.cli._options import measurement_options, meter_config, protocol_option
+from energy_badge.cli._options import (
+    allow_pickle_option,
+    measurement_options,
+    meter_config,
+    protocol_option,
+    revision_option,
+    trust_remote_code_option,
+)
 from energy_badge.workload import TASKS
 
 if TYPE_CHECKING:
@@ -37,7 +44,7 @@ if TYPE_CHECKING:
     type=click.IntRange(0, 2**31 - 1),
     help="--protocol sampled: the sample's seed [default: a fresh random one; recorded].",
 )
-@click.option("--revision", help="Hub branch, tag or commit; resolved to a commit sha and recorded.")
+@revision_option("Hub branch, tag or commit; resolved to a commit sha and recorded.")
 @click.option(
     "--workload",
     "workload_source",
@@ -71,10 +78,8 @@ if TYPE_CHECKING:
     help="Refuse (exit 5) a window whose energy counter disagrees with the sampled power, instead of "
     "recording it (such a result is non-canonical either way).",
 )
-@click.option(
-    "--trust-remote-code", is_flag=True, help="Allow the model's own Python code to run (recorded)."
-)
-@click.option("--allow-pickle", is_flag=True, help="Allow pickle-based weight files (.bin/.pt) (recorded).")
+@trust_remote_code_option("Allow the model's own Python code to run (recorded).")
+@allow_pickle_option("Allow pickle-based weight files (.bin/.pt) (recorded).")
 @click.option(
     "--random-weights",
     is_flag=True,
@@ -148,7 +153,7 @@ def measure(
 
     meter = meter_config(locals(), allow_shared_gpu=allow_shared_gpu, strict=strict)
     choice = parse_workload_option(workload_source)
-    _quiet_libraries()
+    _quiet_libraries(diffusers=task == "text-to-image")
     workload = load_aes_workload(task, choice.revision) if choice.source == AES_SOURCE else None
     options = MeasureOptions(
         revision=revision,
@@ -182,12 +187,16 @@ def measure(
     click.echo(f"result written to {path}", err=fmt != "table")
 
 
-def _quiet_libraries() -> None:
-    """Keep transformers' own progress bars and load reports off the terminal: ours is the one shown."""
+def _quiet_libraries(*, diffusers: bool = True) -> None:
+    """Keep transformers' (and, with ``diffusers``, diffusers') own progress bars and load reports off
+    the terminal: ours is the one shown. Only text-to-image runs diffusers, and importing it costs a
+    measure process about a quarter of a second."""
     import transformers
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    if not diffusers:
+        return
     try:  # a pipeline's "Loading pipeline components" bar and deprecation notes
         from diffusers.utils import logging as diffusers_logging
     except ImportError:  # pragma: no cover - diffusers is a dependency
@@ -307,7 +316,8 @@ def print_summary(result: EnergyResult) -> None:
     measurement = result.measurement
     idle = measurement.idle
     if idle is not None and idle.gpu_power_w is not None:
-        table.add_row("idle GPU power", f"{idle.gpu_power_w:.1f} W (recorded, not subtracted)")
+        reused = "" if idle.age_s is None else f"; reused, taken {idle.age_s:.0f} s earlier"
+        table.add_row("idle GPU power", f"{idle.gpu_power_w:.1f} W (recorded, not subtracted{reused})")
     perf = result.performance
     lat = perf.latency_ms
     from energy_badge.throughput import throughput

@@ -12,6 +12,7 @@ import click
 
 from energy_badge.cli._options import (
     executor_options,
+    idle_reuse_option,
     measurement_options,
     meter_config,
     protocol_option,
@@ -69,7 +70,8 @@ def _worker_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Idle poll, seconds.",
         ),
     ]
-    fn = retry_options(executor_options(protocol_option("sampled")(measurement_options(fn))))
+    fn = idle_reuse_option(measurement_options(fn))
+    fn = retry_options(executor_options(protocol_option("sampled")(fn)))
     for option in reversed(options):
         fn = option(fn)
     return fn

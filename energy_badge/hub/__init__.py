@@ -6,6 +6,9 @@ The modules, from the bottom up:
 ``retry``      the one retry policy (:class:`RetryPolicy`, on tenacity): 429 waited as the Hub says,
                408/5xx/network/not-JSON with bounded backoff, injectable sleep
 ``translate``  the one translation of huggingface_hub errors into energy-badge's (one line, no token)
+``endpoint``   where the Hub is (:func:`resolve_endpoint`) and the account names learnt from tokens
+``records``    what the Hub's answers become (:class:`RepoInfo`, :class:`PullRequest` ...: frozen dataclasses)
+``listing``    the model listing, page by page (:meth:`HubClient.list_models`)
 ``client``     :class:`HubClient`: the only module that constructs huggingface_hub's ``HfApi``
 ``commit``     the publish round: :func:`commit_plan` (read card at main, edit, commit with
                ``parent_commit``; 412 re-reads, ambiguous failures checked, PRs reused)

@@ -5,9 +5,11 @@
 :meth:`~HubClient.read_file`, :meth:`~HubClient.download_file`, :meth:`~HubClient.snapshot`,
 :meth:`~HubClient.pull_requests`, :meth:`~HubClient.commits`, :meth:`~HubClient.list_models`,
 :meth:`~HubClient.account`) are retried by that policy and their failures translated by
-:func:`~energy_badge.hub.translate.translate_error`; they return this module's frozen dataclasses,
-not huggingface_hub's objects. :meth:`~HubClient.create_commit` is the one write: one POST, never
-retried, its failure raised as the client raised it, for the publish round to sort.
+:func:`~energy_badge.hub.translate.translate_error`; they return the frozen dataclasses of
+:mod:`~energy_badge.hub.records` (importable from here too), not huggingface_hub's objects; the
+model listing's pages are read by :mod:`~energy_badge.hub.listing` through :meth:`~HubClient.read`.
+:meth:`~HubClient.create_commit` is the one write: one POST, never retried, its failure raised as
+the client raised it, for the publish round to sort.
 
 An endpoint that refuses connections before it ever answered is down or mistyped, not busy: a
 client made with ``unreachable_is_final=True`` (the bulk job's) does not retry that, and raises
@@ -20,17 +22,23 @@ work as for any Hub tool.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from energy_badge import __version__
-from energy_badge.errors import EnergyBadgeError, HubError, InvalidFileError, NetworkError
-from energy_badge.files import parse_json
+from energy_badge.errors import EnergyBadgeError, HubError, NetworkError
+from energy_badge.hub.endpoint import clear_account_cache, remembered_account, resolve_endpoint
+from energy_badge.hub.listing import list_models
+from energy_badge.hub.records import (
+    CommitEntry,
+    CommitResult,
+    PullRequest,
+    RepoFile,
+    RepoInfo,
+    repo_info_from,
+)
 from energy_badge.hub.retry import RetryPolicy, http_status, is_connect_failure
 from energy_badge.hub.translate import failure_types, scrub, translate_error
 
@@ -52,151 +60,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-# (endpoint, sha256 of the token) -> account name. whoami-v2 is strictly rate limited on the Hub,
-# and a bulk run publishes to many repos with one token.
-_ACCOUNTS: dict[tuple[str, str], str] = {}
-_ACCOUNTS_LOCK = threading.Lock()
-
-
-def clear_account_cache() -> None:
-    """Forget the account names learnt from tokens (tests start each Hub afresh)."""
-    with _ACCOUNTS_LOCK:
-        _ACCOUNTS.clear()
-
-
-def resolve_endpoint(endpoint: str | None = None) -> str:
-    """The Hub endpoint to talk to.
-
-    Args:
-        endpoint: an explicit endpoint; wins when given.
-
-    Returns:
-        ``endpoint``, else ``HF_ENDPOINT`` as the environment holds it *now*, else the endpoint
-        huggingface_hub fixed at import time (``https://huggingface.co`` by default); no trailing ``/``.
-    """
-    if endpoint:
-        return endpoint.rstrip("/")
-    from_env = os.environ.get("HF_ENDPOINT")
-    if from_env:
-        return from_env.rstrip("/")
-    from huggingface_hub import constants
-
-    return constants.ENDPOINT.rstrip("/")
-
 
 class HubUnreachableError(NetworkError):
     """The Hub endpoint refused the connection (or has no such host) before it ever answered."""
-
-
-@dataclass(frozen=True)
-class RepoFile:
-    """One file of a repository at a revision.
-
-    Attributes:
-        path: its path in the repository.
-        blob_id: its git blob sha1 (None when the Hub did not say).
-        lfs_sha256: the sha256 of its content when it is stored with LFS, else None.
-    """
-
-    path: str
-    blob_id: str | None
-    lfs_sha256: str | None = None
-
-    @property
-    def content_id(self) -> str | None:
-        """What identifies the content: the LFS sha256, else the blob id."""
-        return self.lfs_sha256 if self.lfs_sha256 is not None else self.blob_id
-
-
-@dataclass(frozen=True)
-class RepoInfo:
-    """A model repository as the Hub describes it at one revision.
-
-    Attributes:
-        repo_id: the repository.
-        sha: the commit the revision is at (None when the Hub did not say).
-        files: its files (with blob ids when asked for ``files_metadata``; empty when not listed).
-        card_data: the model card's front matter (when the Hub sent it), else None.
-        pipeline_tag: the Hub's pipeline tag (when asked for with ``expand`` and the model has one).
-    """
-
-    repo_id: str
-    sha: str | None
-    files: tuple[RepoFile, ...] = ()
-    card_data: Mapping[str, object] | None = None
-    pipeline_tag: str | None = None
-
-    @property
-    def paths(self) -> list[str]:
-        """The files' paths."""
-        return [f.path for f in self.files]
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    """A pull request (or discussion) of a repository.
-
-    Attributes:
-        num: its number.
-        title: its title.
-        author: the account that opened it.
-        status: ``open``, ``closed``, ``merged`` or ``draft``.
-        is_pull_request: False for a plain discussion.
-        git_reference: its branch (``refs/pr/<num>``).
-        url: its page.
-    """
-
-    num: int
-    title: str
-    author: str
-    status: str
-    is_pull_request: bool
-    git_reference: str
-    url: str
-
-
-@dataclass(frozen=True)
-class CommitEntry:
-    """One commit of a branch's history: its sha and the first line of its message."""
-
-    commit_id: str
-    title: str
-
-
-@dataclass(frozen=True)
-class CommitResult:
-    """What a commit made: the commit (``oid``) and, when it opened a pull request, its URL and number."""
-
-    oid: str
-    pr_url: str | None
-    pr_num: int | None
-
-
-def _repo_info(info: ModelInfo) -> RepoInfo:
-    files = tuple(
-        RepoFile(s.rfilename, s.blob_id, s.lfs.sha256 if s.lfs is not None else None)
-        for s in info.siblings or []
-    )
-    card = info.card_data.to_dict() if info.card_data is not None else None
-    tag = info.pipeline_tag if isinstance(info.pipeline_tag, str) else None
-    return RepoInfo(info.id, str(info.sha) if info.sha else None, files, card, tag)
-
-
-def _models_page(
-    url: str, params: list[tuple[str, str | int | float | bool | None]] | None, headers: dict[str, str]
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of a model listing and the next page's URL (``Link: <...>; rel="next"``), if any."""
-    from huggingface_hub.utils import get_session, hf_raise_for_status
-
-    response = get_session().get(url, params=params, headers=headers)
-    hf_raise_for_status(response)
-    try:
-        items = parse_json(response.content, source="the Hub's model listing")
-    except InvalidFileError as err:  # not JSON, duplicate keys, nested too deep: never a traceback
-        raise HubError(str(err)) from None
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise HubError("the Hub's model listing is not a list of models")
-    return items, response.links.get("next", {}).get("url")
 
 
 class HubClient:
@@ -238,6 +104,17 @@ class HubClient:
     def scrub(self, text: str) -> str:
         """``text`` without this client's token."""
         return scrub(text, self._secrets)
+
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers of a request made without ``HfApi``: the token (when there is one) and
+        energy-badge's user agent."""
+        from huggingface_hub.utils import build_hf_headers
+
+        return build_hf_headers(
+            token=self.token if self.token else False,
+            library_name="energy-badge",
+            library_version=__version__,
+        )
 
     def translate(
         self, err: BaseException, *, what: str, repo_id: str | None = None, revision: str | None = None
@@ -320,7 +197,7 @@ class HubClient:
             )
 
         label = what or f"read {repo_id}@{revision or 'main'}"
-        return _repo_info(self.read(label, get, repo_id=repo_id, revision=revision))
+        return repo_info_from(self.read(label, get, repo_id=repo_id, revision=revision))
 
     def dataset_sha(self, repo_id: str, revision: str | None = None) -> str:
         """The commit a dataset repository's ``revision`` (default: the main branch) is at.
@@ -354,17 +231,12 @@ class HubClient:
     def read_file(self, repo_id: str, path: str, revision: str) -> bytes:
         """The bytes of one file at ``revision`` (a commit sha, so no cache can be stale)."""
         from huggingface_hub import hf_hub_url
-        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+        from huggingface_hub.utils import get_session, hf_raise_for_status
 
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
 
         def get() -> bytes:
-            headers = build_hf_headers(
-                token=self.token if self.token else False,
-                library_name="energy-badge",
-                library_version=__version__,
-            )
-            response = get_session().get(url, headers=headers)
+            response = get_session().get(url, headers=self.headers())
             hf_raise_for_status(response)
             return bytes(response.content)
 
@@ -431,16 +303,13 @@ class HubClient:
         if not self.token:
             raise HubError("no Hugging Face token: pass one, set HF_TOKEN, or run `hf auth login`")
         token = self.token
-        key = (self.endpoint, hashlib.sha256(token.encode()).hexdigest())
-        with _ACCOUNTS_LOCK:
-            known = _ACCOUNTS.get(key)
-        if known is not None:
-            return known
-        data = self.read("identify the token's account", lambda: self._api.whoami(token=token))
-        name = str(data["name"])
-        with _ACCOUNTS_LOCK:
-            _ACCOUNTS[key] = name
-        return name
+
+        def look_up() -> str:
+            return str(
+                self.read("identify the token's account", lambda: self._api.whoami(token=token))["name"]
+            )
+
+        return remembered_account(self.endpoint, token, look_up)
 
     def pull_requests(
         self, repo_id: str, *, author: str | None, status: Literal["open", "closed"]
@@ -482,39 +351,11 @@ class HubClient:
         """Models matching a Hub listing query, in the Hub's order.
 
         Each page (``Link: <...>; rel="next"``) is one read under the retry policy: a page that
-        fails is tried again, not the whole listing (huggingface_hub's own ``list_models`` retries
-        every page itself, on top of ours, with its own waits and log lines).
+        fails is tried again, not the whole listing (:mod:`energy_badge.hub.listing`).
         """
-        import functools
-
-        from huggingface_hub.hf_api import ModelInfo
-        from huggingface_hub.utils import build_hf_headers
-
-        params: list[tuple[str, str | int | float | bool | None]] = []
-        for key, value in (("search", search), ("author", author), ("pipeline_tag", pipeline_tag)):
-            if value:
-                params.append((key, value))
-        if limit is not None:
-            params.append(("limit", limit))
-        params += [("expand", e) for e in expand]
-        what = f"list models (search={search!r}, author={author!r}, pipeline_tag={pipeline_tag!r})"
-        headers = build_hf_headers(
-            token=self.token if self.token else False,
-            library_name="energy-badge",
-            library_version=__version__,
+        return list_models(
+            self, search=search, author=author, pipeline_tag=pipeline_tag, limit=limit, expand=expand
         )
-        url: str | None = f"{self.endpoint}/api/models"
-        page_params: list[tuple[str, str | int | float | bool | None]] | None = (
-            params  # the next pages' URLs carry them
-        )
-        out: list[RepoInfo] = []
-        while url is not None and (limit is None or len(out) < limit):
-            items, url = self.read(what, functools.partial(_models_page, url, page_params, headers))
-            page_params = None
-            for item in items:
-                item.setdefault("siblings", None)
-                out.append(_repo_info(ModelInfo(**item)))
-        return out[:limit] if limit is not None else out
 
     # -- the one write --------------------------------------------------------------------------
 

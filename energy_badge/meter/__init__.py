@@ -9,7 +9,9 @@ One measurement (a *phase*) runs, in order:
    ``allow_shared_gpu``); a host pid inside a container is recognised as this process
    (:func:`energy_badge.hardware.gpu_process_check`);
 2. an idle sample: ``idle_seconds`` of nothing in a Zeus window, recorded as joules and watts and
-   never subtracted from the headline figure;
+   never subtracted from the headline figure; with ``idle_reuse_s`` (bulk runs), a sample taken
+   on the same GPU by this process at most that long ago is reused instead, recorded with its age
+   (:mod:`energy_badge.meter.baseline`);
 3. the warm-up (the caller's ``warmup`` callable, or ``warmup_passes`` passes of the workload), timed
    but not measured;
 4. repetitions of the whole workload, each in its own Zeus window, until the stop rule of
@@ -53,6 +55,7 @@ imported inside the functions that use them.
 
 from __future__ import annotations
 
+from energy_badge.meter.baseline import DEFAULT_IDLE_REUSE_S, IdleBaselines, IdleKey, default_baselines
 from energy_badge.meter.energy import EnergyMeter
 from energy_badge.meter.loop import BaseMeter
 from energy_badge.meter.performance import PerformanceMeter
@@ -79,6 +82,7 @@ from energy_badge.meter.sampler import CROSSCHECK_REL_BOUND
 
 __all__ = [
     "CROSSCHECK_REL_BOUND",
+    "DEFAULT_IDLE_REUSE_S",
     "ENERGY_SOURCE",
     "MAX_REPETITIONS_LIMIT",
     "STOP_RULE",
@@ -89,6 +93,8 @@ __all__ = [
     "Drift",
     "DroppedRepetition",
     "EnergyMeter",
+    "IdleBaselines",
+    "IdleKey",
     "IdleSample",
     "Isolation",
     "MeterConfig",
@@ -99,12 +105,17 @@ __all__ = [
     "StopReason",
     "SystemClock",
     "Verdict",
+    "default_baselines",
     "open_meter",
 ]
 
 
 def open_meter(
-    config: MeterConfig | None = None, energy: bool = True, *, clock: Clock | None = None
+    config: MeterConfig | None = None,
+    energy: bool = True,
+    *,
+    clock: Clock | None = None,
+    baselines: IdleBaselines | None = None,
 ) -> EnergyMeter | PerformanceMeter:
     """Open the meter a run asks for.
 
@@ -112,6 +123,7 @@ def open_meter(
         config: how to measure.
         energy: True for an :class:`EnergyMeter`, False for a :class:`PerformanceMeter` (``--no-energy``).
         clock: where the meter reads time and sleeps; the real clock if None (tests inject one).
+        baselines: the energy meter's store of idle samples for reuse (default: the process's).
 
     Returns:
         The meter.
@@ -120,4 +132,6 @@ def open_meter(
         NoEnergyCounterError: if ``energy`` and this machine has no GPU energy counter.
         UsageError: for a configuration an energy run cannot use.
     """
-    return EnergyMeter(config, clock=clock) if energy else PerformanceMeter(config, clock=clock)
+    if energy:
+        return EnergyMeter(config, clock=clock, baselines=baselines)
+    return PerformanceMeter(config, clock=clock)

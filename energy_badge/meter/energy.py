@@ -15,6 +15,7 @@ from typing import Any
 from energy_badge import hardware, nvml
 from energy_badge.errors import MeterError, NoEnergyCounterError, SharedGPUError, UsageError
 from energy_badge.hardware import GPUProcess, GPUState, HardwareInfo
+from energy_badge.meter.baseline import IdleBaselines, IdleKey, default_baselines
 from energy_badge.meter.loop import BaseMeter, IsolationCheck, Window, window_key
 from energy_badge.meter.records import ENERGY_SOURCE, SYSTEM_CLOCK, Clock, IdleSample, MeterConfig
 from energy_badge.meter.sampler import PowerSampler, cross_check
@@ -56,13 +57,21 @@ class EnergyMeter(BaseMeter):
 
     energy_source = ENERGY_SOURCE
 
-    def __init__(self, config: MeterConfig | None = None, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: MeterConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        baselines: IdleBaselines | None = None,
+    ) -> None:
         """Open the meter.
 
         Args:
             config: how to measure; the default :class:`MeterConfig` if None.
             clock: where the loop reads time and sleeps (the idle sample's wait); the real
                 clock if None.
+            baselines: where idle samples are kept for reuse (``config.idle_reuse_s``); the
+                process's store (:func:`~energy_badge.meter.baseline.default_baselines`) if None.
 
         Raises:
             UsageError: if ``min_repetitions`` is below 2 (an energy run needs an interval) or
@@ -72,6 +81,7 @@ class EnergyMeter(BaseMeter):
         """
         self.config = config or MeterConfig()
         self.clock = clock or SYSTEM_CLOCK
+        self._baselines = baselines if baselines is not None else default_baselines()
         if self.config.min_repetitions < 2:
             raise UsageError(
                 f"an energy measurement needs at least 2 repetitions for a confidence interval, "
@@ -298,6 +308,18 @@ class EnergyMeter(BaseMeter):
         return IsolationCheck(True, check.unknown_reason, check.attributed_pid)
 
     def _idle(self, seconds: float) -> IdleSample:
+        gpu = self._hardware.gpus[0]
+        baseline = IdleKey(gpu.uuid, gpu.power_limit_w) if gpu.uuid else None
+        if baseline is not None:
+            reused = self._baselines.get(baseline, self.clock, self.config.idle_reuse_s)
+            if reused is not None:
+                return reused
+        sample = self._take_idle(seconds)
+        if baseline is not None:
+            self._baselines.put(baseline, sample, self.clock)
+        return sample
+
+    def _take_idle(self, seconds: float) -> IdleSample:
         key = window_key("idle")
         self._begin(key, "the idle sample")
         started = self.clock()

@@ -108,6 +108,9 @@ class MeterConfig:
             fraction of the mean (0.01 = 1 %).
         min_window_s: a repetition lasts at least this long: short workloads are looped.
         idle_seconds: length of the idle sample; 0 skips it.
+        idle_reuse_s: an energy meter may reuse, instead of a new idle sample, one taken on the
+            same GPU by this process at most this many seconds ago (recorded with its age:
+            :mod:`energy_badge.meter.baseline`); 0 (the default) always takes a new one.
         warmup_passes: passes of the workload run as warm-up when no ``warmup`` callable is given.
         warmup_max_s: for callers that can stop a pass early (``measure`` does, through
             ``TaskRunner.run_warmup``): the warm-up runs the workload's queries in order until this
@@ -130,6 +133,7 @@ class MeterConfig:
     target_ci_rel: float = 0.01
     min_window_s: float = 5.0
     idle_seconds: float = 5.0
+    idle_reuse_s: float = 0.0
     warmup_passes: int = 1
     warmup_max_s: float = 10.0
     gpu_index: int = 0
@@ -161,6 +165,8 @@ class MeterConfig:
             raise UsageError(f"min_window_s must be above 0 s and at most an hour, not {self.min_window_s}")
         if not 0 <= number("idle_seconds") <= 3600:
             raise UsageError(f"idle_seconds must be between 0 and 3600, not {self.idle_seconds}")
+        if not 0 <= number("idle_reuse_s") <= 3600:
+            raise UsageError(f"idle_reuse_s must be between 0 and 3600, not {self.idle_reuse_s}")
         if not 0 <= number("warmup_max_s") <= 3600:
             raise UsageError(f"warmup_max_s must be between 0 and 3600, not {self.warmup_max_s}")
         if integer("warmup_passes") < 0:
@@ -291,6 +297,9 @@ class IdleSample:
         gpu_power_w: mean GPU power (``gpu_energy_j / seconds``).
         nvml_counter_j: the window's energy read straight from NVML's counter by this meter.
         crosscheck: the window against sampled power (None in older results).
+        age_s: None when the sample was taken for this measurement; else it was reused (see
+            :mod:`energy_badge.meter.baseline`), taken this many seconds before this
+            measurement's warm-up on the same GPU, by an earlier measurement of the same process.
     """
 
     seconds: float
@@ -298,6 +307,7 @@ class IdleSample:
     gpu_power_w: float
     nvml_counter_j: float | None = None
     crosscheck: CrossCheck | None = None
+    age_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,14 @@ and ``workload.generation_config``
 (:class:`~energy_badge.run.generation.GenerationRecord`); the measurement's ``protocol``
 (``full`` or ``sampled``) and ``sampling`` record (:class:`~energy_badge.meter.sampling.
 SamplingRecord`: seed, strata, sampled query indices and their costs, the two error parts;
-its JSON in :mod:`energy_badge.result.sampling`). A 1.0 file lacks them: they read as None
-(``dropped`` as empty) and are not written back. Fields added within 1.0 (``warmup_max_s``,
-``warmup_queries``, ``nvml_counter_j``) may be absent too; they read as None. ``nvml_counter_j``
-is then written back as ``null`` (the schema's "not recorded"); the others stay absent. The policy
-judges a 1.0 file by what it records: without a cross-check or an explicit generation
+its JSON in :mod:`energy_badge.result.sampling`); a reused idle sample's ``age_s`` and the
+``config.idle_reuse_s`` limit (:mod:`energy_badge.meter.baseline`); and ``workload.preparation``
+(:class:`~energy_badge.run.prepared.PreparationRecord`: inputs shared between models of a bulk
+run). A 1.0 file lacks them: they read as None (``dropped`` as empty) and are not written back.
+Fields added within 1.0 (``warmup_max_s``, ``warmup_queries``, ``nvml_counter_j``) may be absent
+too; they read as None. ``nvml_counter_j`` is then written back as ``null`` (the schema's "not
+recorded"); the others stay absent. The policy judges a 1.0 file by what it records: without a
+cross-check or an explicit generation
 configuration, those rules have nothing to object to.
 """
 

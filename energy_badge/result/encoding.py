@@ -88,6 +88,7 @@ def result_to_json(result: EnergyResult) -> dict[str, object]:
                 else {}
             ),
             **({"reasoning": w.reasoning.to_dict()} if w.reasoning is not None else {}),
+            **({"preparation": w.preparation.to_dict()} if w.preparation is not None else {}),
         },
         "hardware": {
             "device": h.device,
@@ -162,6 +163,8 @@ def _encode_settings(c: MeterSettings) -> dict[str, object]:
         data["sample_interval_s"] = c.sample_interval_s
     if c.strict is not None:
         data["strict"] = c.strict
+    if c.idle_reuse_s is not None:
+        data["idle_reuse_s"] = c.idle_reuse_s
     return data
 
 
@@ -174,6 +177,7 @@ def _encode_idle(i: IdleSample | None) -> dict[str, object] | None:
         "gpu_power_w": i.gpu_power_w,
         "nvml_counter_j": i.nvml_counter_j,
         **({"crosscheck": _encode_crosscheck(i.crosscheck)} if i.crosscheck is not None else {}),
+        **({"age_s": i.age_s} if i.age_s is not None else {}),
     }
 
 

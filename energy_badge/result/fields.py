@@ -40,6 +40,7 @@ from energy_badge.result.model import (
 )
 from energy_badge.result.sampling import sampling_from_json
 from energy_badge.run.generation import GenerationRecord
+from energy_badge.run.prepared import PreparationRecord
 from energy_badge.run.reasoning import ReasoningRecord
 from energy_badge.run.runner import ModelInfo
 from energy_badge.stats import Stats
@@ -110,6 +111,9 @@ def _workload(d: _Doc) -> WorkloadRecord:
             else None
         ),
         reasoning=ReasoningRecord.from_dict(d["reasoning"]) if d.get("reasoning") is not None else None,
+        preparation=(
+            PreparationRecord.from_dict(d["preparation"]) if d.get("preparation") is not None else None
+        ),
     )
 
 
@@ -213,6 +217,7 @@ def _idle(d: _Doc | None) -> IdleSample | None:
         gpu_power_w=d["gpu_power_w"],
         nvml_counter_j=d.get("nvml_counter_j"),
         crosscheck=_crosscheck(d.get("crosscheck")),
+        age_s=d.get("age_s"),
     )
 
 

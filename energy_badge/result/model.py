@@ -11,6 +11,7 @@ from energy_badge.hardware import GPUInfo, GPUState
 from energy_badge.meter import DroppedRepetition, IdleSample, Isolation, Repetition, StopOutcome
 from energy_badge.meter.sampling import SamplingRecord
 from energy_badge.run.generation import GenerationRecord
+from energy_badge.run.prepared import PreparationRecord
 from energy_badge.run.reasoning import ReasoningRecord
 from energy_badge.run.runner import ModelInfo
 from energy_badge.stats import Stats
@@ -75,6 +76,10 @@ class WorkloadRecord:
         reasoning: text generation through a chat template that switches reasoning: the mode,
             the control and the template's hash (:class:`~energy_badge.run.reasoning.
             ReasoningRecord`); None for raw prompts and in older results.
+        preparation: how the inputs were prepared where a bulk run could share them between
+            models (:class:`~energy_badge.run.prepared.PreparationRecord`: the preprocessing's
+            fingerprint, and the model whose prepared inputs were reused, if any); None when
+            nothing could be shared (``measure``) and in older results.
     """
 
     name: str
@@ -89,6 +94,7 @@ class WorkloadRecord:
     input_tokens: InputTokens
     generation_config: GenerationRecord | None = None
     reasoning: ReasoningRecord | None = None
+    preparation: PreparationRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,9 @@ class MeterSettings:
     """The meter's settings as recorded (see :class:`~energy_badge.meter.MeterConfig`).
 
     ``warmup_max_s`` is None in results older than the warm-up time limit (whose warm-up was one
-    whole pass); ``sample_interval_s`` and ``strict`` are None in 1.0 results.
+    whole pass); ``sample_interval_s`` and ``strict`` are None in 1.0 results; ``idle_reuse_s``
+    (how old a reused idle sample could be: :mod:`energy_badge.meter.baseline`) is None in results
+    written before it.
     """
 
     min_repetitions: int
@@ -140,6 +148,7 @@ class MeterSettings:
     allow_shared_gpu: bool
     sample_interval_s: float | None = None
     strict: bool | None = None
+    idle_reuse_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ one of optimum's text-to-image pipelines. For a model whose code lives in its re
 (``auto_map``), the mapping is replaced by the ``auto_map`` entry for the task's Auto class, and the
 model needs ``--trust-remote-code`` to run at all.
 
-optimum takes seconds to import (it imports diffusers), so it is imported on first use only, never
-when the CLI starts.
+optimum's ``TasksManager`` takes seconds to import (its class body imports diffusers' pipelines), so
+the tables it holds are read from a copy generated from it and checked against it by the tests
+(:mod:`energy_badge.run.optimum_table`); the live ``TasksManager`` is imported only for the diffusers
+pipelines of ``text-to-image`` (:func:`text_to_image_pipelines`), whose run imports them anyway.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from energy_badge.errors import InvalidFileError, ModelNotFoundError, UsageError, WrongTaskError
+from energy_badge.run import optimum_table
+from energy_badge.workload import TASKS
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig
@@ -128,15 +132,28 @@ TASK_MODEL_KINDS: dict[str, TaskModelKind] = {
 }
 """What each task needs, keyed by task name."""
 
-TASKS: tuple[str, ...] = tuple(TASK_MODEL_KINDS)
+# TASKS (the tasks with a canonical workload) is energy_badge.workload's; TASK_MODEL_KINDS has one
+# entry for each, in the same order (tests/test_optimum_table.py).
 
 # Sentence-transformers folders mark themselves with this file; diffusers pipelines with this one.
 ST_MODULES_FILE = "modules.json"
 MODEL_INDEX_FILE = "model_index.json"
 
-# optimum's synonyms whose models our workload for that task does not measure: a translation model
-# is a text2text-generation model, but translating is not summarizing.
-_NOT_SYNONYMS = frozenset({"translation"})
+#: optimum's synonyms whose models the workload of the task they map to does not measure, and why: a
+#: translation model is a text2text-generation model, but translating is not summarizing; optimum
+#: sends image embedders, mask generators, pretraining heads and its ``default`` to
+#: ``feature-extraction``, whose workload here embeds sentences. ``--task auto`` gives these reasons
+#: for such Hub pipeline tags (:func:`energy_badge.tasks.task_for_pipeline_tag`).
+REFUSED_SYNONYMS: Mapping[str, str] = {
+    "translation": "translation models are not measured on the summarization workload",
+    "image-feature-extraction": "image embedders are not measured on the sentence-similarity workload "
+    "(it embeds sentences)",
+    "mask-generation": "mask generators are not measured on the sentence-similarity workload "
+    "(it embeds sentences)",
+    "pretraining": "pretraining checkpoints are not measured on the sentence-similarity workload "
+    "(it embeds sentences)",
+    "default": "optimum's default task names no workload (its models need not embed sentences)",
+}
 
 
 #: Loggers that report, while optimum imports diffusers and torchao, optional kernels this machine
@@ -146,7 +163,11 @@ _IMPORT_NOISE = ("torchao", "torch.utils._pytree", "diffusers", "optimum")
 
 @functools.cache
 def tasks_manager() -> Any:
-    """optimum's ``TasksManager`` (imported on first use: it takes seconds, quietly)."""
+    """optimum's live ``TasksManager`` (imported on first use: it takes seconds, quietly).
+
+    Only the diffusers side needs it (:func:`text_to_image_pipelines`, the text-to-image runner);
+    everything else reads :mod:`energy_badge.run.optimum_table`.
+    """
     import logging
 
     loggers = [logging.getLogger(name) for name in _IMPORT_NOISE]
@@ -163,14 +184,12 @@ def tasks_manager() -> Any:
 
 def optimum_task(task: str) -> str:
     """optimum's name for ``task`` (``summarization`` -> ``text2text-generation``)."""
-    return str(tasks_manager().map_from_synonym(task))
+    return optimum_table.map_from_synonym(task)
 
 
 def _loaders(kind: TaskModelKind) -> tuple[str, ...]:
     task = next(t for t, k in TASK_MODEL_KINDS.items() if k is kind)
-    tm = tasks_manager()
-    table = tm._LIBRARY_TO_TASKS_TO_MODEL_LOADER_MAP[kind.library]
-    loaders = table[optimum_task(task)]
+    loaders = optimum_table.loaders(kind.library, task)
     names = (loaders,) if isinstance(loaders, str) else tuple(loaders)
     if kind.generates and len(names) > 1:
         names = names[:1]  # image-to-text: optimum's AutoModel fallback builds a model that cannot caption
@@ -203,15 +222,18 @@ def resolve_task(task: str) -> str:
         One of :data:`TASKS`.
 
     Raises:
-        UsageError: no task, or more than one, answers to that name.
+        UsageError: no task, or more than one, answers to that name; or a synonym of
+            :data:`REFUSED_SYNONYMS` (one line, with the reason).
     """
     if task in TASK_MODEL_KINDS:
         return task
     unknown = UsageError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
     if not isinstance(task, str) or not task or task.strip() != task:
         raise unknown
-    if task in _NOT_SYNONYMS:
-        raise unknown
+    if task in REFUSED_SYNONYMS:
+        raise UsageError(
+            f"unknown task {task!r}: {REFUSED_SYNONYMS[task]}; choose one of: {', '.join(TASKS)}"
+        )
     wanted = optimum_task(task)
     found = [t for t in TASKS if optimum_task(t) == wanted]
     if len(found) != 1:
@@ -350,7 +372,7 @@ def infer_library(folder: Path, name: str | None = None) -> str:
     if not Path(folder).is_dir():
         raise ModelNotFoundError(f"{label} is not a model folder")
     try:
-        library = str(tasks_manager().infer_library_from_model(str(folder)))
+        library = optimum_table.infer_library(folder)
     except ValueError:
         raise ModelNotFoundError(
             f"{label} is not a model: it has no config.json (nor a diffusers model_index.json)"
@@ -407,8 +429,8 @@ def model_class(task: str, config: Mapping[str, Any]) -> Any:
             if name in auto_map:
                 return getattr(transformers, name)
     try:
-        return tasks_manager().get_model_class_for_task(
-            optimum_task(task), model_type=model_type, library="transformers"
+        return optimum_table.model_class_for_task(
+            optimum_task(task), model_type if isinstance(model_type, str) else None
         )
     except (ValueError, KeyError):
         raise WrongTaskError(

@@ -308,7 +308,8 @@ def _load_model(
             from transformers import AutoConfig
 
             cfg = AutoConfig.from_pretrained(str(folder), trust_remote_code=trust_remote_code)
-            torch.manual_seed(0)
+            if device != "meta":  # meta tensors hold no values (energy_badge.ahead): leave the RNG be
+                torch.manual_seed(0)
             # Build (and randomly initialise) the weights on the target device: an 8B model
             # initialised on the CPU takes minutes, on the GPU seconds.
             with torch.device(device):

@@ -10,12 +10,19 @@ driven through their ``AutoModelFor...`` classes and ``generate`` directly, neve
 from __future__ import annotations
 
 import inspect
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from energy_badge.errors import RuntimeFailure, UsageError
+from energy_badge.run.prepared import (
+    PreparationRecord,
+    PreparedCache,
+    prepare_inputs,
+    preprocessing_state,
+)
 
 if TYPE_CHECKING:
     from energy_badge.workload import Workload
@@ -139,7 +146,10 @@ class TaskRunner:
         self.input_token_counts: list[int] = []
         self.truncated_queries = 0
         self._batches: list[Batch] = []
+        self._prepared_costs: list[float] = []
         self._workload: Any = None
+        #: How :meth:`prepare` prepared the inputs (None: no cache was given).
+        self.preparation: PreparationRecord | None = None
         forward = getattr(model, "forward", None)  # a diffusers pipeline has none: it is called
         params = inspect.signature(forward).parameters if callable(forward) else {}
         self._forward_keys = {"input_ids", "attention_mask"} | (
@@ -153,12 +163,23 @@ class TaskRunner:
         """Whether a workload has been prepared."""
         return self._workload is not None
 
-    def prepare(self, workload: Workload) -> None:
+    def prepare(
+        self,
+        workload: Workload,
+        *,
+        cache: PreparedCache | None = None,
+        pause: Callable[[], None] | None = None,
+    ) -> None:
         """Tokenize ``workload`` into padded batches on the device (outside any measured window).
 
         Args:
             workload: an object with ``.task``, ``.queries`` (tuple of dicts) and, for generation
                 tasks, ``.generation`` (``max_new_tokens``, ``min_new_tokens``, ``do_sample``, ``num_beams``).
+            cache: prepared inputs shared with earlier models of this process: reused when this
+                runner's preprocessing has the same fingerprint (:mod:`energy_badge.run.prepared`;
+                :attr:`preparation` then says so); None prepares everything.
+            pause: called before each batch is prepared (the bulk pipeline's prefetcher waits
+                there while another model's measured window is open).
 
         Raises:
             UsageError: the workload is for another task, is empty, or lacks generation settings.
@@ -168,18 +189,26 @@ class TaskRunner:
         queries = list(workload.queries)
         if not queries:
             raise UsageError("the workload has no queries")
+        self._check_workload(workload)
         self._configure(workload)
-        self._batches = []
-        self.input_token_counts = []
-        self.truncated_queries = 0
-        for start in range(0, len(queries), self.batch_size):
-            chunk = queries[start : start + self.batch_size]
-            batch, truncated = self._encode(chunk)
-            batch.inputs = {k: v.to(self.device) for k, v in batch.inputs.items()}
-            batch.extra = {k: (v.to(self.device) if hasattr(v, "to") else v) for k, v in batch.extra.items()}
-            self._batches.append(batch)
-            self.input_token_counts.extend(batch.input_tokens)
-            self.truncated_queries += truncated
+        chunks = [
+            range(s, min(len(queries), s + self.batch_size)) for s in range(0, len(queries), self.batch_size)
+        ]
+        shared = cache is not None  # the fingerprint's parts are only needed to share
+        prepared, self.preparation = prepare_inputs(
+            lambda positions: self._encode_positions(workload, queries, positions),
+            chunks,
+            [len(json.dumps(q, sort_keys=True, default=str)) for q in queries] if shared else [],
+            model=self.info.id,
+            settings=self._preparation_settings(workload) if shared else {},
+            state=preprocessing_state(self.tokenizer, self.processor) if shared else None,
+            cache=cache,
+            pause=pause,
+        )
+        self._batches = [self._placed(batch) for batch in prepared.batches]
+        self.input_token_counts = list(prepared.input_tokens)
+        self.truncated_queries = prepared.truncated
+        self._prepared_costs = list(prepared.costs)
         self._workload = workload
 
     def run_pass(self, indices: Sequence[int] | None = None) -> PassStats:
@@ -354,6 +383,51 @@ class TaskRunner:
     # Subclasses implement these.
     def _configure(self, workload: Any) -> None:
         """Read per-workload settings (generation settings) before encoding."""
+
+    def _check_workload(self, workload: Any) -> None:
+        """Refuse a workload this runner cannot take its inputs from (before any encoding)."""
+
+    def _encode_positions(
+        self, workload: Any, queries: list[dict[str, Any]], positions: Sequence[int]
+    ) -> tuple[Batch, int, Sequence[float]]:
+        """One batch of the queries at ``positions``, on the CPU: the batch, the queries truncated,
+        and each query's cost proxy where the runner has one (empty: the input token counts)."""
+        batch, truncated = self._encode([queries[i] for i in positions])
+        return batch, truncated, ()
+
+    def _placed(self, batch: Batch) -> Batch:
+        """A copy of a prepared batch with its tensors on the device (the prepared one is shared)."""
+        return Batch(
+            list(batch.ids),
+            {k: self._to_device(v) for k, v in batch.inputs.items()},
+            list(batch.input_tokens),
+            {k: self._to_device(v) for k, v in batch.extra.items()},
+        )
+
+    def _to_device(self, value: Any) -> Any:
+        """A tensor on the device; anything else as it is."""
+        return value.to(self.device) if hasattr(value, "to") else value
+
+    def _preparation_settings(self, workload: Any) -> dict[str, object]:
+        """What, besides the tokenizer/processor state and the probe, decides the prepared inputs."""
+        return {
+            "runner": f"{type(self).__module__}.{type(self).__qualname__}",
+            "task": self.task,
+            "batch_size": self.batch_size,
+            "max_input_tokens": self.max_input_tokens,
+            "forward_keys": sorted(self._forward_keys),
+            "accepted": sorted(getattr(self, "_accepted", ())),
+            "seq2seq": getattr(self, "seq2seq", None),
+            "reasoning": repr(getattr(self, "_reasoning", None)),
+            "room": getattr(self, "_room", None),
+            "workload": [
+                getattr(workload, "name", None),
+                getattr(workload, "version", None),
+                getattr(workload, "sha256", None),
+                len(workload.queries),
+                repr(getattr(workload, "generation", None)),
+            ],
+        }
 
     def _encode(self, queries: list[dict[str, Any]]) -> tuple[Batch, int]:
         raise NotImplementedError
