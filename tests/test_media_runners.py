@@ -4,7 +4,9 @@ What is simulated, and only that: the GPU, at the pynvml boundary (tests/fake_nv
 meter's time (this process's CPU time; the idle sleep moves it without a wait), in the energy-path
 tests. The models are real tiny transformers and a real tiny diffusers pipeline built from configs
 in the test (tests/tiny_media_models.py), with their real image processors and feature
-extractors; optimum's TasksManager, transformers and diffusers run for real. The runner tests feed
+extractors; transformers and diffusers run for real, and so do optimum's task tables (read from the
+table generated from optimum's TasksManager, held to it by tests/test_optimum_table.py; the live
+TasksManager for text-to-image). The runner tests feed
 small stand-in inputs (a workload-shaped object with ``input_at``); the CLI tests
 run the shipped canonical workloads.
 """
