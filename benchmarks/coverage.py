@@ -39,6 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the simulated clock the tests use
+
+from fake_clock import FakeClock  # noqa: E402
 
 from energy_badge.hardware import GPUProcess  # noqa: E402
 from energy_badge.meter import Drift, DroppedRepetition, MeterConfig, Repetition, StopOutcome  # noqa: E402
@@ -52,17 +55,11 @@ QUERIES = 1000
 NO_DRIFT = Drift(False, None, None, None, None)
 
 
-class _Clock:
-    """Simulated time: moves only when something sleeps."""
+class _Clock(FakeClock):
+    """Simulated time from 0 (the tests' clock): moves only when something sleeps."""
 
     def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+        super().__init__(start=0.0)
 
 
 class SimulatedMeter(BaseMeter):

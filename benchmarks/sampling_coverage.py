@@ -61,6 +61,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the simulated clock the tests use
+
+from fake_clock import FakeClock  # noqa: E402
 
 from energy_badge.hardware import GPUProcess  # noqa: E402
 from energy_badge.meter import MeterConfig  # noqa: E402
@@ -96,17 +99,11 @@ class Population:
         return float(self.energy_j.mean()) * 1000.0 / J_PER_WH
 
 
-class Clock:
-    """Simulated time: moves only when something sleeps."""
+class Clock(FakeClock):
+    """Simulated time from 0 (the tests' clock): moves only when something sleeps."""
 
     def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+        super().__init__(start=0.0)
 
 
 class SimulatedGPU(BaseMeter):
