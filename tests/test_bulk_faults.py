@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_support import cli
 from fake_clock import FakeClock
 from fake_nvml import install_fake_nvml
 from hub_server import HubServer, running_hub
@@ -26,7 +26,6 @@ from energy_badge import hub as hub_module
 from energy_badge.bulk.inputs import ModelRef
 from energy_badge.bulk.job import BulkConfig, BulkJob
 from energy_badge.bulk.state import StateStore
-from energy_badge.cli import main
 from energy_badge.errors import UsageError
 from energy_badge.hub.client import HubUnreachableError
 
@@ -52,11 +51,6 @@ def dead_hub(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> str:
     hub.stop()
     monkeypatch.setenv("HF_ENDPOINT", url)
     return url
-
-
-def cli(*args: object) -> tuple[int, str, str]:
-    run = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    return run.exit_code, run.stdout, run.stderr
 
 
 def leftovers(folder: Path, name: str) -> list[str]:

@@ -16,10 +16,9 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_support import cli
 from results_factory import make_result
 
-from energy_badge.cli import main
 from energy_badge.compare import Comparison, compare_results, parse_max_regression, pct, verdict_for
 from energy_badge.errors import InputError, UsageError
 from energy_badge.rating import rate
@@ -56,11 +55,6 @@ def no_energy(data: dict, queries_per_s: float | None = None, device: str = "cpu
 
 def write(tmp_path: Path, name: str, data: dict) -> Path:
     return write_result(decode_result(data), tmp_path / name)
-
-
-def cli(*args: object) -> tuple[int, str, str]:
-    run = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    return run.exit_code, run.stdout, run.stderr
 
 
 def expected_interval(base: EnergyResult, new: EnergyResult) -> tuple[float, float, float]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from card_samples import METADATA
-from click.testing import CliRunner
+from cli_support import cli, one_error_line
 from hub_server import running_hub
 from results_factory import write_result_file
 
@@ -36,7 +36,6 @@ from energy_badge.card import (
     read_metadata,
 )
 from energy_badge.card import frontmatter as frontmatter_module
-from energy_badge.cli import main
 from energy_badge.errors import EXIT_INPUT, InvalidFileError
 from energy_badge.files import MAX_JSON_BYTES, read_bytes, read_text, write_atomic
 from energy_badge.rating import load_table
@@ -48,17 +47,6 @@ ALICE = "hf_aliceWriteToken0123456789abcdef"
 SECRET = "hf_SECRETsecretSECRETsecret0123456789"
 CARD = b"---\nlicense: mit\n---\n# Tiny classifier\n\nA small model.\n"
 BADGE = "[![AI energy](energy/badge.svg)](energy/result.json)"
-
-
-def cli(*args: object) -> tuple[int, str, str]:
-    run = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    return run.exit_code, run.stdout, run.stderr
-
-
-def one_error_line(err: str) -> str:
-    (line,) = err.strip().splitlines()
-    assert line.startswith("error:"), line
-    return line
 
 
 @pytest.fixture

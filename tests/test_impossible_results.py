@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from cli_support import cli, one_error_line
 from fake_clock import FakeClock
 from hub_server import running_hub
 from results_factory import make_result
@@ -31,7 +31,6 @@ from energy_badge import hub as hub_module
 from energy_badge.bulk.inputs import ModelRef
 from energy_badge.bulk.job import BulkConfig, BulkJob
 from energy_badge.bulk.state import StateStore
-from energy_badge.cli import main
 from energy_badge.errors import EXIT_CHECK_FAILED, EXIT_INPUT, InvalidFileError
 from energy_badge.files import MAX_JSON_DEPTH, parse_json, read_json
 from energy_badge.result import decode_result, load_result
@@ -41,17 +40,6 @@ REPO = "alice/tiny-classifier"
 ALICE = "hf_aliceWriteToken0123456789abcdef"
 CARD = b"---\nlicense: mit\n---\n# Tiny classifier\n\nA small model.\n"
 DEEP = "[" * 100_000 + "]" * 100_000
-
-
-def cli(*args: object) -> tuple[int, str, str]:
-    run = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    return run.exit_code, run.stdout, run.stderr
-
-
-def one_error_line(err: str) -> str:
-    (line,) = err.strip().splitlines()
-    assert line.startswith("error:"), line
-    return line
 
 
 def base() -> dict[str, Any]:

@@ -12,11 +12,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_support import cli
 from results_factory import make_energy_result, make_result
 from tiny_models import build_tiny_model
 
-from energy_badge.cli import main
 from energy_badge.errors import EXIT_INPUT, InvalidFileError, NotCanonicalError
 from energy_badge.policy import canonical_reasons, check_publishable, departures, publish_problems
 from energy_badge.result import decode_result, load_result
@@ -36,11 +35,6 @@ def forged(**knobs: object) -> dict:
     assert data["canonical"] is False
     data["canonical"], data["non_canonical_reasons"] = True, []
     return data
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    run = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return run.exit_code, run.stdout, run.stderr
 
 
 # --------------------------------------------------------------------------------------------
