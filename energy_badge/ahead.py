@@ -57,31 +57,14 @@ def prepare_ahead(
         EnergyBadgeError: whatever loading the model's configuration and tokenizer raises (the
             caller records it; the measurement will meet and report the same).
     """
-    from energy_badge.measure import set_reasoning_mode
-    from energy_badge.run import load_runner
+    from energy_badge.measure import load_task_runner, workloads_for
     from energy_badge.run.prepared import default_prepared_cache
-    from energy_badge.workload import load_workload
 
     if task in NOTHING_TO_PREPARE:
         return None
-    workload = options.workload if options.workload is not None else load_workload(task)
-    if options.queries is not None:
-        workload = workload.subset(options.queries)
+    workload, run_workload = workloads_for(task, options)
     if pause is not None:
         pause()
-    runner = load_runner(
-        model,
-        task,
-        revision=options.revision,
-        dtype=options.dtype or workload.default_dtype,
-        device="meta",
-        batch_size=options.batch_size,
-        trust_remote_code=options.trust_remote_code,
-        allow_pickle=options.allow_pickle,
-        random_weights=True,
-        token=options.token,
-        endpoint=options.endpoint,
-    )
-    set_reasoning_mode(runner, task, options)
-    runner.prepare(workload, cache=cache if cache is not None else default_prepared_cache(), pause=pause)
+    runner = load_task_runner(model, task, options, workload, device="meta", random_weights=True)
+    runner.prepare(run_workload, cache=cache if cache is not None else default_prepared_cache(), pause=pause)
     return runner.preparation

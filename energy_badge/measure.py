@@ -44,7 +44,7 @@ from energy_badge.stats import Stats, difference, percentile
 from energy_badge.text import utc_now
 
 if TYPE_CHECKING:
-    from energy_badge.run import PassStats
+    from energy_badge.run import PassStats, TaskRunner
     from energy_badge.run.reasoning import ReasoningRecord
     from energy_badge.workload import Workload
 
@@ -156,9 +156,6 @@ def measure_model(
         InputError: model not found, gated, wrong task, unsafe (exit 4).
         RuntimeFailure: out of memory, NVML error mid-run (exit 5).
     """
-    from energy_badge.run import load_runner
-    from energy_badge.workload import load_workload
-
     options = options or MeasureOptions()
     emit: EventCallback = on_event or (lambda event: None)
     if options.dtype is not None and options.dtype not in DTYPES:
@@ -166,10 +163,7 @@ def measure_model(
     if options.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
 
-    workload = options.workload if options.workload is not None else load_workload(task)
-    if workload.task != task:
-        raise UsageError(f"the workload {workload.name} is for {workload.task}, not {task}")
-    run_workload = workload if options.queries is None else workload.subset(options.queries)
+    workload, run_workload = workloads_for(task, options)
 
     config = options.meter
     emit(StageEvent("checking the energy meter" if options.energy else "performance-only run"))
@@ -181,20 +175,9 @@ def measure_model(
         if device is None and options.energy:
             device = f"cuda:{config.gpu_index}"
         emit(StageEvent(f"loading {model}"))
-        runner = load_runner(
-            model,
-            task,
-            revision=options.revision,
-            dtype=options.dtype or workload.default_dtype,
-            device=device,
-            batch_size=options.batch_size,
-            trust_remote_code=options.trust_remote_code,
-            allow_pickle=options.allow_pickle,
-            random_weights=options.random_weights,
-            token=options.token,
-            endpoint=options.endpoint,
+        runner = load_task_runner(
+            model, task, options, workload, device=device, random_weights=options.random_weights
         )
-        set_reasoning_mode(runner, task, options)
         doing = "tokenizing" if runner.preprocessing == "tokenizer" else "preprocessing"
         emit(StageEvent(f"{doing} {len(run_workload.queries)} queries"))
         from energy_badge.run.prepared import default_prepared_cache
@@ -319,6 +302,63 @@ def measure_model(
         ),
     )
     return with_policy(result)
+
+
+def workloads_for(task: str, options: MeasureOptions) -> tuple[Workload, Workload]:
+    """The workload ``options`` name for ``task`` (the canonical one by default), and the part of it
+    that runs (its first ``options.queries`` queries, or all of it).
+
+    Raises:
+        UsageError: the workload is for another task, or ``queries`` is out of its range.
+    """
+    from energy_badge.workload import load_workload
+
+    workload = options.workload if options.workload is not None else load_workload(task)
+    if workload.task != task:
+        raise UsageError(f"the workload {workload.name} is for {workload.task}, not {task}")
+    return workload, workload if options.queries is None else workload.subset(options.queries)
+
+
+def load_task_runner(
+    model: str,
+    task: str,
+    options: MeasureOptions,
+    workload: Workload,
+    *,
+    device: str | None,
+    random_weights: bool,
+) -> TaskRunner:
+    """Load ``model``'s runner for ``task`` as ``options`` say, with their reasoning mode set.
+
+    Args:
+        model, task: what to load.
+        options: the run's options (revision, dtype, batch size, permissions, Hub access, reasoning).
+        workload: the workload it will run (its default dtype applies unless ``options.dtype``).
+        device: where it runs (``meta`` for a runner that only prepares inputs:
+            :mod:`energy_badge.ahead`).
+        random_weights: build the architecture without reading its weights.
+
+    Raises:
+        EnergyBadgeError: what :func:`energy_badge.run.load_runner` raises; ``UsageError`` for
+            ``--reasoning`` on another task than text generation.
+    """
+    from energy_badge.run import load_runner
+
+    runner = load_runner(
+        model,
+        task,
+        revision=options.revision,
+        dtype=options.dtype or workload.default_dtype,
+        device=device,
+        batch_size=options.batch_size,
+        trust_remote_code=options.trust_remote_code,
+        allow_pickle=options.allow_pickle,
+        random_weights=random_weights,
+        token=options.token,
+        endpoint=options.endpoint,
+    )
+    set_reasoning_mode(runner, task, options)
+    return runner
 
 
 def set_reasoning_mode(runner: object, task: str, options: MeasureOptions) -> None:
