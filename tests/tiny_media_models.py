@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tiny_models import CLS_ID, PAD_ID, SEP_ID, VOCAB_SIZE, _tokenizer
+from tiny_models import CLS_ID, PAD_ID, SEP_ID, TINY_ENCODER_DECODER, VOCAB_SIZE, _tokenizer
 
 HIDDEN = 32
 
@@ -136,15 +136,8 @@ def build_speech_recognition(dest: Path, *, seed: int = 0, arch: str = "whisper"
         from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
 
         config = WhisperConfig(
-            vocab_size=VOCAB_SIZE,
+            **TINY_ENCODER_DECODER,
             num_mel_bins=80,
-            d_model=HIDDEN,
-            encoder_layers=1,
-            decoder_layers=1,
-            encoder_attention_heads=2,
-            decoder_attention_heads=2,
-            encoder_ffn_dim=64,
-            decoder_ffn_dim=64,
             max_source_positions=1500,
             max_target_positions=448,
             pad_token_id=PAD_ID,

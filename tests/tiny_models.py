@@ -35,6 +35,17 @@ from typing import Any
 
 PAD_ID, CLS_ID, SEP_ID, VOCAB_SIZE = 0, 101, 102, 30522
 HIDDEN = 32
+#: The sizes of every tiny encoder-decoder here and in tiny_media_models (BART, Whisper).
+TINY_ENCODER_DECODER: dict[str, int] = {
+    "vocab_size": VOCAB_SIZE,
+    "d_model": HIDDEN,
+    "encoder_layers": 1,
+    "decoder_layers": 1,
+    "encoder_attention_heads": 2,
+    "decoder_attention_heads": 2,
+    "encoder_ffn_dim": 64,
+    "decoder_ffn_dim": 64,
+}
 REMOTE_CODE_MARKER_ENV = "ENERGY_BADGE_REMOTE_CODE_MARKER"
 
 
@@ -164,14 +175,7 @@ def build_summarization(dest: Path, *, seed: int = 0, max_positions: int = 64, a
         from transformers import BartConfig, BartForConditionalGeneration
 
         config = BartConfig(
-            vocab_size=VOCAB_SIZE,
-            d_model=HIDDEN,
-            encoder_layers=1,
-            decoder_layers=1,
-            encoder_attention_heads=2,
-            decoder_attention_heads=2,
-            encoder_ffn_dim=64,
-            decoder_ffn_dim=64,
+            **TINY_ENCODER_DECODER,
             max_position_embeddings=max_positions,
             pad_token_id=PAD_ID,
             bos_token_id=CLS_ID,
